@@ -1,0 +1,123 @@
+import time
+
+import pytest
+import torch
+
+from conftest import untrained
+from trainer import load_model, save_model
+from trainer import cli
+
+
+def _train(tmp_path, *extra):
+    out = tmp_path / "tiny.safetensors"
+    argv = ["fixed", "--hidden", "16", "--delay", "2", "--max-steps", "20", "--batch", "32",
+            "--device", "cpu", "--seed", "3", "--out", str(out), *extra]
+    return cli.main(argv), out
+
+
+def test_tiny_training_run_writes_a_file_that_loads(tmp_path, capsys):
+    code, out = _train(tmp_path)
+    assert code == 0
+    model = load_model(out)
+    assert model.kind == "fixed" and model.delay == 2 and model.hidden_size == 16
+    meta = model.metadata
+    assert meta["seed"] == "3" and meta["device"] == "cpu" and meta["train_steps"] == "20"
+    assert int(meta["train_samples"]) == 20 * 32 * 32
+    assert 0 <= float(meta["heldout_accuracy"]) <= 1
+    assert meta["command"].startswith("echo-train fixed --hidden 16")
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed and "seed check (100,000 chars)" in printed
+
+
+def test_same_seed_same_weights(tmp_path):
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    _, fa = _train(a)
+    _, fb = _train(b)
+    ma, mb = load_model(fa), load_model(fb)
+    for (k, va), vb in zip(ma.state_dict().items(), mb.state_dict().values()):
+        assert torch.equal(va, vb), k
+
+
+def _refused(capsys, argv, message):
+    start = time.perf_counter()
+    with pytest.raises(SystemExit) as e:
+        raise SystemExit(cli.main(argv))
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == message.rstrip("\n") and "Traceback" not in err
+    assert time.perf_counter() - start < 5  # refused before any training
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_refused_without_cuda(capsys, tmp_path):
+    _refused(capsys, ["fixed", "--device", "cuda", "--out", str(tmp_path / "x")],
+             "echo-train: error: --device cuda: CUDA is not available on this machine\n")
+
+
+def test_bad_alphabet_refused(capsys):
+    _refused(capsys, ["fixed", "--alphabet", "greek"],
+             "echo-train fixed: error: argument --alphabet: invalid choice: 'greek' "
+             "(choose from 'letters', 'alnum')")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["fixed", "--delay", "-1"], "--delay -1 is out of range: use 0 to 64"),
+    (["variable", "--max-delay", "65"], "--max-delay 65 is out of range: use 0 to 64"),
+    (["fixed", "--lr", "nan"], "--lr nan must be a positive number"),
+    (["fixed", "--hidden", "0"], "--hidden 0 is out of range: use 1 to 4096"),
+])
+def test_out_of_range_refused(capsys, tmp_path, argv, message):
+    _refused(capsys, argv + ["--out", str(tmp_path / "x")], f"echo-train: error: {message}\n")
+
+
+def test_unwritable_out_refused(capsys, tmp_path):
+    _refused(capsys, ["fixed", "--out", str(tmp_path / "no" / "x.safetensors")],
+             f"echo-train: error: --out {tmp_path}/no/x.safetensors: directory {tmp_path}/no "
+             "does not exist\n")
+    _refused(capsys, ["fixed", "--out", str(tmp_path)],
+             f"echo-train: error: --out {tmp_path}: is a directory\n")
+
+
+def test_interrupted_training_leaves_out_whole(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "keep.safetensors"
+    save_model(untrained("fixed"), out)
+    before = out.read_bytes()
+
+    def interrupted(cfg, on_progress=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("trainer.train.train", interrupted)
+    assert cli.main(["fixed", "--out", str(out), "--device", "cpu"]) == 130
+    assert out.read_bytes() == before
+    assert capsys.readouterr().err == (f"echo-train: interrupted; nothing written "
+                                       f"({out} left as it was)\n")
+
+
+def test_diverging_run_writes_nothing(tmp_path, capsys):
+    code, out = _train(tmp_path, "--lr", "1e12")
+    assert code == 1 and not out.exists()
+    err = capsys.readouterr().err
+    assert err.startswith("echo-train: error: training diverged at step 20: the loss is ")
+    assert "far worse than guessing (try a smaller --lr than 1e+12)" in err
+    assert err.endswith("; nothing written\n")
+
+
+def test_eval_prints_a_row_per_delay(tmp_path, capsys):
+    path = tmp_path / "v.safetensors"
+    save_model(untrained("variable"), path)
+    assert cli.main(["eval", str(path), "--chars", "500", "--stream-steps", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "variable, hidden 16, alphabet letters" in out
+    rows = [line for line in out.splitlines() if line.strip().startswith(tuple("│┃|"))]
+    assert sum(1 for r in rows if "%" in r) == 6  # delays 0..5
+
+
+def test_eval_refuses_a_bad_file(tmp_path, capsys):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not weights")
+    assert cli.main(["eval", str(bad)]) == 1
+    n = int.from_bytes(b"not weig", "little")
+    assert capsys.readouterr().err == (f"echo-train: error: {bad}: is not a safetensors file "
+                                       f"(its header length {n} runs past the file's 11 bytes)\n")

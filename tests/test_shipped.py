@@ -1,0 +1,42 @@
+"""The shipped weights pass the seed's checks, done right, and hold up on long streams.
+
+The README's figures come from `echo-train eval` over 100,000 characters per delay; these
+tests run smaller checks so the suite stays fast.
+"""
+
+from trainer import (seed_accuracies, shipped_weights, stream_accuracies, test_model,
+                     test_variable_delay_model)
+from trainer.weights import shipped_weights_dir
+
+
+def test_shipped_files_are_where_the_app_looks():
+    assert {p.name for p in shipped_weights_dir().glob("*.safetensors")} == {
+        "fixed_delay.safetensors", "variable_delay.safetensors"}
+    assert shipped_weights("fixed_delay").is_file()
+
+
+def test_fixed_model_passes_the_seed_check(fixed_model):
+    assert fixed_model.delay == 4 and fixed_model.alphabet.name == "letters"
+    assert test_model(fixed_model, n_chars=20_000) >= 0.9995
+
+
+def test_variable_model_passes_the_seed_check(variable_model):
+    assert variable_model.max_delay == 8 and variable_model.alphabet.name == "letters"
+    assert test_variable_delay_model(variable_model, n_chars=20_000) >= 0.9995
+
+
+def test_every_delay_holds_on_long_streams(variable_model, fixed_model):
+    for model in (fixed_model, variable_model):
+        per_delay = stream_accuracies(model, n_steps=3_000, n_streams=4)
+        assert set(per_delay) == set(model.head_delays)
+        assert min(per_delay.values()) >= 0.9995, per_delay
+        assert min(seed_accuracies(model, n_chars=20_000).values()) >= 0.9995
+
+
+def test_metadata_records_how_they_were_made(fixed_model, variable_model):
+    for model, cmd in ((fixed_model, "echo-train fixed"), (variable_model, "echo-train variable")):
+        meta = model.metadata
+        assert meta["command"].startswith(cmd)
+        assert float(meta["heldout_accuracy"]) >= 0.9999
+        assert float(meta["stream_accuracy"]) >= 0.9999
+        assert float(meta["train_seconds"]) > 0 and int(meta["train_samples"]) > 0

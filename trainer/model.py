@@ -1,0 +1,139 @@
+"""The echo networks: an embedding, one GRU layer, and a readout head per delay.
+
+Both models share one body. The GRU's memory does not depend on the delay asked for; the delay
+only picks which readout head decodes it. So the variable-delay model keeps one hidden state and
+can answer for every delay at each step, which is what lets the app move its delay slider
+without re-running the stream.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .alphabet import ALPHABETS, Alphabet, N, idx_to_onehot
+
+
+class _EchoGRU(nn.Module):
+    kind = ""
+
+    def __init__(self, hidden_size: int, n_categories: int, head_delays: list[int],
+                 alphabet: Alphabet | str | None = None):
+        super().__init__()
+        if hidden_size < 1:
+            raise ValueError(f"hidden size must be >= 1, got {hidden_size}")
+        self.alphabet = _alphabet_for(n_categories, alphabet)
+        self.hidden_size = hidden_size
+        self.n_categories = n_categories
+        self.head_delays = list(head_delays)
+        k = n_categories + 1
+        self.embed = nn.Embedding(k, hidden_size)
+        self.gru = nn.GRU(hidden_size, hidden_size, num_layers=1, batch_first=True)
+        self.heads = nn.Linear(hidden_size, len(self.head_delays) * k)
+
+    # -- shared machinery ---------------------------------------------------------------
+    def initial_state(self, batch: int = 1) -> torch.Tensor:
+        return self.embed.weight.new_zeros(1, batch, self.hidden_size)
+
+    def memory(self, ids: torch.Tensor, h: torch.Tensor | None = None):
+        """GRU outputs (B, T, H) and the final state for a batch of symbol-id sequences."""
+        return self.gru(self.embed(ids), h)
+
+    def all_heads(self, out: torch.Tensor) -> torch.Tensor:
+        """Logits of every head: (..., heads, N+1)."""
+        return self.heads(out).unflatten(-1, (len(self.head_delays), self.n_categories + 1))
+
+    @torch.no_grad()
+    def step(self, ids: torch.Tensor, h: torch.Tensor | None = None):
+        """One streaming step: ids (B,) -> (logits (B, heads, N+1), new state (1, B, H)).
+
+        Feeding a stream one step at a time gives the same outputs as `forward` on it.
+        """
+        out, h = self.gru(self.embed(ids)[:, None, :], h)
+        return self.all_heads(out[:, 0]), h
+
+    def _ids(self, s: str) -> torch.Tensor:
+        return torch.tensor([self.alphabet.encode(s)], dtype=torch.long,
+                            device=self.embed.weight.device)
+
+    def _embed_onehot(self, x: torch.Tensor) -> torch.Tensor:
+        # a one-hot row times the embedding matrix is exactly that row, so this equals embed(ids)
+        return x.to(self.embed.weight.dtype) @ self.embed.weight
+
+
+class GRUMemory(_EchoGRU):
+    """Echoes its input `delay` steps later (the seed's fixed-delay model)."""
+
+    kind = "fixed"
+
+    def __init__(self, hidden_size: int, n_categories: int = N, delay: int = 4,
+                 alphabet: Alphabet | str | None = None):
+        if delay < 0:
+            raise ValueError(f"delay must be >= 0, got {delay}")
+        super().__init__(hidden_size, n_categories, [delay], alphabet)
+        self.delay = delay
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor | None = None):
+        """x: one-hot (B, T, N+1) -> (logits (B, T, N+1), final state)."""
+        out, h = self.gru(self._embed_onehot(x), h)
+        return self.all_heads(out)[:, :, 0], h
+
+    @torch.no_grad()
+    def test_run(self, s: str) -> str:
+        """The echo of `s` from a fresh state: a string of len(s), blanks as ' '."""
+        if not s:
+            return ""
+        out, _ = self.memory(self._ids(s))
+        return self.alphabet.decode(self.all_heads(out)[0, :, 0].argmax(-1).tolist())
+
+
+class VariableDelayGRUMemory(_EchoGRU):
+    """Echoes its input with any delay 0..max_delay, chosen per sequence."""
+
+    kind = "variable"
+
+    def __init__(self, hidden_size: int, max_delay: int, n_categories: int = N,
+                 alphabet: Alphabet | str | None = None):
+        if max_delay < 0:
+            raise ValueError(f"max delay must be >= 0, got {max_delay}")
+        super().__init__(hidden_size, n_categories, list(range(max_delay + 1)), alphabet)
+        self.max_delay = max_delay
+
+    def forward(self, x: torch.Tensor, delays: torch.Tensor | int):
+        """x: one-hot (B, T, N+1), delays (B,) -> logits (B, T, N+1) at each row's delay."""
+        out, _ = self.gru(self._embed_onehot(x))
+        return self.select(self.all_heads(out), delays)
+
+    def select(self, all_logits: torch.Tensor, delays: torch.Tensor | int) -> torch.Tensor:
+        """Pick each row's head from (B, T, heads, N+1)."""
+        b, t, _, k = all_logits.shape
+        d = torch.as_tensor(delays, device=all_logits.device).long().expand(b)
+        if (d < 0).any() or (d > self.max_delay).any():
+            raise ValueError(f"delays must be within 0..{self.max_delay}")
+        return all_logits.gather(2, d.view(b, 1, 1, 1).expand(b, t, 1, k)).squeeze(2)
+
+    @torch.no_grad()
+    def test_run(self, s: str, delay: int) -> str:
+        """The echo of `s` at `delay` from a fresh state: a string of len(s), blanks as ' '."""
+        if not 0 <= delay <= self.max_delay:
+            raise ValueError(f"delay {delay} is outside 0..{self.max_delay}")
+        if not s:
+            return ""
+        out, _ = self.memory(self._ids(s))
+        return self.alphabet.decode(self.all_heads(out)[0, :, delay].argmax(-1).tolist())
+
+
+def _alphabet_for(n_categories: int, alphabet) -> Alphabet:
+    if alphabet is None:
+        preset = next((v for v in ALPHABETS.values() if len(v) == n_categories), None)
+        if preset is None:
+            raise ValueError(f"no preset alphabet has {n_categories} symbols; pass alphabet=")
+        alphabet = preset
+    if isinstance(alphabet, str):
+        alphabet = Alphabet(alphabet)
+    if len(alphabet) != n_categories:
+        raise ValueError(f"alphabet has {len(alphabet)} symbols but n_categories is {n_categories}")
+    return alphabet
+
+
+__all__ = ["GRUMemory", "VariableDelayGRUMemory", "idx_to_onehot"]

@@ -1,0 +1,152 @@
+"""Training: truncated BPTT over endless random streams, every delay's head at once.
+
+The hidden state is carried from chunk to chunk (and zeroed when a row's stream restarts), so
+the network learns to keep echoing far past the chunk length: the live app feeds it one
+unbroken stream. Held-out checks run every `eval_every` steps (not on a clock, so a seeded run
+is repeatable) and training stops early once they reach the target.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from .alphabet import Alphabet
+from .data import StreamChunks
+from .evaluate import seed_accuracies, stream_accuracies
+from .model import GRUMemory, VariableDelayGRUMemory
+
+HELDOUT_SEED_OFFSET = 7919  # held-out data is drawn from seed + this, apart from training data
+
+
+class TrainingDiverged(RuntimeError):
+    pass
+
+
+@dataclass
+class TrainConfig:
+    kind: str = "fixed"  # fixed | variable
+    hidden: int = 64
+    delay: int = 4  # the fixed model's delay, or the variable model's max delay
+    alphabet: str = "letters"
+    seed: int = 0
+    device: str = "cpu"
+    batch: int = 256
+    chunk: int = 32
+    lr: float = 3e-3
+    lr_drop_at: float = 0.999  # once held-out accuracy reaches this, the lr is multiplied by...
+    lr_drop: float = 0.3  # ...this, once: a smaller step polishes the last errors away
+    beta2: float = 0.99  # Adam's; 0.999 needed about twice the steps to reach 99.99%
+    orthogonal: bool = True  # orthogonal recurrent weights: a memory that starts near-lossless
+    reset_prob: float = 0.02
+    target: float = 0.9999
+    max_seconds: float = 600.0
+    max_steps: int | None = None
+    eval_every: int = 50
+    heldout_chars: int = 20_000
+    heldout_stream_steps: int = 2_000
+
+
+@dataclass
+class Progress:
+    step: int = 0
+    samples: int = 0  # symbols trained on
+    seconds: float = 0.0  # wall time, held-out checks included
+    eval_seconds: float = 0.0  # the part of `seconds` spent in held-out checks
+    loss: float = math.nan
+    heldout: float = 0.0  # worst delay's held-out accuracy (seed metric)
+    heldout_stream: float = 0.0  # worst delay's accuracy on held-out long streams
+    reached: bool = False  # both held-out checks reached the target
+    history: list = field(default_factory=list)  # (seconds, eval_seconds, samples, heldout)
+
+
+def build_model(cfg: TrainConfig):
+    alphabet = Alphabet.named(cfg.alphabet)
+    if cfg.kind == "fixed":
+        return GRUMemory(cfg.hidden, len(alphabet), delay=cfg.delay, alphabet=alphabet)
+    if cfg.kind == "variable":
+        return VariableDelayGRUMemory(cfg.hidden, cfg.delay, len(alphabet), alphabet=alphabet)
+    raise ValueError(f"unknown model kind {cfg.kind!r}; choose fixed or variable")
+
+
+def train(cfg: TrainConfig, on_progress=None):
+    """Train a model per `cfg`; returns (model, Progress). `on_progress(p)` follows each check.
+
+    KeyboardInterrupt propagates (after the model is left in eval mode): the caller decides what
+    an interrupted run means; TrainingDiverged is raised on a non-finite loss.
+    """
+    torch.manual_seed(cfg.seed)
+    dev = torch.device(cfg.device)
+    model = build_model(cfg).to(dev)
+    if cfg.orthogonal:
+        with torch.no_grad():
+            for gate in model.gru.weight_hh_l0.chunk(3):  # reset, update, new: one square each
+                torch.nn.init.orthogonal_(gate)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, cfg.beta2))
+    max_delay = max(model.head_delays)
+    # the fixed model has one head, for its delay: give it targets for that delay only
+    heads = torch.tensor(model.head_delays, device=dev)
+    data = StreamChunks(cfg.batch, cfg.chunk, max_delay, len(model.alphabet),
+                        reset_prob=cfg.reset_prob, seed=cfg.seed, device=dev)
+    h = model.initial_state(cfg.batch)
+    p = Progress()
+    k = len(model.alphabet) + 1
+    dropped = False
+    start = time.perf_counter()
+    model.train()
+    try:
+        for x, targets, reset in data:
+            h = h.masked_fill(reset.view(1, -1, 1), 0.0)
+            out, h = model.memory(x, h)
+            logits = model.all_heads(out)
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, k), targets.index_select(2, heads).reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            h = h.detach()
+            p.step += 1
+            p.samples += x.numel()
+            if p.step % cfg.eval_every == 0 or _out_of_budget(cfg, p, start):
+                p.loss = loss.item()
+                if not math.isfinite(p.loss) or p.loss > 10 * math.log(k):
+                    raise TrainingDiverged(
+                        f"training diverged at step {p.step}: the loss is {p.loss:.4g}, far "
+                        f"worse than guessing (try a smaller --lr than {cfg.lr:g})")
+                if _check(model, cfg, p, start, on_progress):
+                    break
+                if not dropped and p.heldout >= cfg.lr_drop_at:
+                    dropped = True
+                    for group in opt.param_groups:
+                        group["lr"] *= cfg.lr_drop
+    finally:
+        model.eval()
+    p.seconds = time.perf_counter() - start
+    return model, p
+
+
+def _out_of_budget(cfg, p, start) -> bool:
+    return (time.perf_counter() - start >= cfg.max_seconds
+            or (cfg.max_steps is not None and p.step >= cfg.max_steps))
+
+
+def _check(model, cfg, p, start, on_progress) -> bool:
+    """Held-out check; True when training should stop."""
+    t0 = time.perf_counter()
+    model.eval()
+    seed = cfg.seed + HELDOUT_SEED_OFFSET
+    p.heldout = min(seed_accuracies(model, cfg.heldout_chars, seed=seed).values())
+    if p.heldout >= cfg.target:  # long streams only matter once short strings are right
+        p.heldout_stream = min(stream_accuracies(
+            model, cfg.heldout_stream_steps, n_streams=8, seed=seed).values())
+    model.train()
+    p.eval_seconds += time.perf_counter() - t0
+    p.seconds = time.perf_counter() - start
+    p.history.append((p.seconds, p.eval_seconds, p.samples, p.heldout))
+    if on_progress:
+        on_progress(p)
+    p.reached = p.heldout >= cfg.target and p.heldout_stream >= cfg.target
+    return p.reached or _out_of_budget(cfg, p, start)
