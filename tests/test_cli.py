@@ -3,7 +3,7 @@ import time
 import pytest
 import torch
 
-from conftest import untrained
+from factories import untrained
 from trainer import load_model, save_model
 from trainer import cli
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from conftest import untrained
+from factories import untrained
 from trainer import GRUMemory, N, VariableDelayGRUMemory, idx_to_onehot
 from trainer.evaluate import FINAL_TEST_SEED, _score, seed_accuracies, seed_batches
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from conftest import untrained
+from factories import untrained
 from trainer import WeightsError, load_model, save_model
 from trainer import weights as weights_mod
 

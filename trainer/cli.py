@@ -20,6 +20,12 @@ KIND_DEFAULTS = {  # the shipped recipes; README's remake commands rely on these
 }
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, taking the same clean path as Ctrl-C."""
+
+    signum = signal.SIGTERM
+
+
 class CliError(Exception):
     """A one-line refusal: printed as `echo-train: error: ...`, exit status 2."""
 
@@ -146,12 +152,14 @@ def _run_train(args) -> int:
                       lr=args.lr, target=args.target, max_seconds=args.max_seconds,
                       max_steps=args.max_steps)
     _terminate_as_interrupt()
+    what = "delay" if args.kind == "fixed" else "max delay"
+    print(f"echo-train: training a {args.kind} model (hidden {args.hidden}, {what} {args.delay}, "
+          f"{args.alphabet}) on {device}; Ctrl-C stops without writing", flush=True)
     try:
         with TrainingBar(cfg) as bar:
             model, progress = train(cfg, on_progress=bar.update)
-    except KeyboardInterrupt:
-        print(f"echo-train: interrupted; nothing written{_kept(args.out)}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        return _interrupted(e, args.out)
     except TrainingDiverged as e:
         print(f"echo-train: error: {e}; nothing written{_kept(args.out)}", file=sys.stderr)
         return 1
@@ -168,15 +176,19 @@ def _run_train(args) -> int:
                    heldout_accuracy=f"{min(seed_acc.values()):.6f}",
                    stream_accuracy=f"{min(stream_acc.values()):.6f}",
                    command=" ".join(["echo-train", *args.argv]))
-    except KeyboardInterrupt:
-        print(f"echo-train: interrupted; nothing written{_kept(args.out)}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        return _interrupted(e, args.out)
     print(f"wrote {args.out}")
     if not progress.reached:
         print(f"echo-train: warning: held-out accuracy {100 * progress.heldout:.3f}% did not reach "
               f"--target {100 * args.target:g}% before the limit; train longer with "
               "--max-seconds", file=sys.stderr)
     return 0
+
+
+def _interrupted(e: KeyboardInterrupt, out: Path) -> int:
+    print(f"echo-train: interrupted; nothing written{_kept(out)}", file=sys.stderr)
+    return 128 + getattr(e, "signum", signal.SIGINT)
 
 
 def _kept(out: Path) -> str:
@@ -194,7 +206,7 @@ def _device_name(device: str) -> str:
 def _terminate_as_interrupt() -> None:
     """SIGTERM takes the same clean path as Ctrl-C: stop, write nothing, leave --out whole."""
     def handler(signum, frame):
-        raise KeyboardInterrupt
+        raise Interrupted
     signal.signal(signal.SIGTERM, handler)
 
 

@@ -1,0 +1,23 @@
+"""The README's commands are the ones CI and users run."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bash_blocks():
+    return re.findall(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    test_command = next(b.strip() for b in _bash_blocks() if "pytest" in b)
+    ci_lines = [l for l in (ROOT / ".ci/run").read_text().splitlines() if l.strip()]
+    assert ci_lines[-1] == test_command
+    assert any(l.endswith("pip install -q torch==2.13.0") for l in ci_lines[:-1])
+
+
+def test_readme_names_the_remake_command_of_each_shipped_file():
+    text = (ROOT / "README.md").read_text()
+    for path in sorted((ROOT / "weights").glob("*.safetensors")):
+        assert f"--out weights/{path.name}" in text, path.name

@@ -1,0 +1,36 @@
+"""Signals during `echo-train` leave an existing --out file byte-identical and no litter."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from factories import untrained
+from trainer import save_model
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_cleanly_and_keeps_out(tmp_path, sig):
+    out = tmp_path / "keep.safetensors"
+    save_model(untrained("fixed"), out)
+    before = out.read_bytes()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trainer", "fixed", "--hidden", "16", "--device", "cpu",
+         "--max-seconds", "120", "--target", "1.0", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        started = proc.stdout.readline()
+        assert started.startswith("echo-train: training a fixed model (hidden 16")
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + sig
+    assert err.strip().splitlines()[-1] == (f"echo-train: interrupted; nothing written "
+                                            f"({out} left as it was)")
+    assert "Traceback" not in err
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.safetensors"]
