@@ -15,8 +15,8 @@ from .alphabet import ALPHABETS
 
 MAX_CLI_DELAY = 64
 KIND_DEFAULTS = {  # the shipped recipes; README's remake commands rely on these defaults
-    "fixed": dict(hidden=64, delay=4, lr=5e-3, max_seconds=120.0),
-    "variable": dict(hidden=128, delay=8, lr=3e-3, max_seconds=600.0),
+    "fixed": dict(hidden=64, delay=4, batch=128, lr=5e-3, max_seconds=120.0),
+    "variable": dict(hidden=128, delay=8, batch=64, lr=2e-3, max_seconds=600.0),
 }
 
 
@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         t.add_argument("--seed", type=int, default=0)
         t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
                        help="auto: CUDA when present, else MPS, else the CPU")
-        t.add_argument("--batch", type=int, default=256, help="streams per training step")
+        t.add_argument("--batch", type=int, default=d["batch"], help="streams per training step")
         t.add_argument("--lr", type=float, default=d["lr"], help="Adam learning rate")
         t.add_argument("--target", type=float, default=0.9999,
                        help="stop early once held-out accuracy reaches this (0-1]")
