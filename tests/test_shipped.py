@@ -4,8 +4,7 @@ The README's figures come from `echo-train eval` over 100,000 characters per del
 tests run smaller checks so the suite stays fast.
 """
 
-from trainer import (seed_accuracies, shipped_weights, stream_accuracies, test_model,
-                     test_variable_delay_model)
+from trainer import evaluate, seed_accuracies, shipped_weights, stream_accuracies
 from trainer.weights import shipped_weights_dir
 
 
@@ -17,12 +16,12 @@ def test_shipped_files_are_where_the_app_looks():
 
 def test_fixed_model_passes_the_seed_check(fixed_model):
     assert fixed_model.delay == 4 and fixed_model.alphabet.name == "letters"
-    assert test_model(fixed_model, n_chars=20_000) >= 0.9995
+    assert evaluate.test_model(fixed_model, n_chars=20_000) >= 0.9995
 
 
 def test_variable_model_passes_the_seed_check(variable_model):
     assert variable_model.max_delay == 8 and variable_model.alphabet.name == "letters"
-    assert test_variable_delay_model(variable_model, n_chars=20_000) >= 0.9995
+    assert evaluate.test_variable_delay_model(variable_model, n_chars=20_000) >= 0.9995
 
 
 def test_every_delay_holds_on_long_streams(variable_model, fixed_model):

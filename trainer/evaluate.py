@@ -57,7 +57,7 @@ def _score(s: str, result: str, d: int, correct: int, total: int) -> tuple[int, 
 
 def seed_batches(model, n_chars: int, seed: int = FINAL_TEST_SEED, batch: int = 4096):
     """The seed check's strings in batches: (ids (B, T_max), lengths (B, 1)), endless."""
-    lo, hi = FIXED_LENGTHS if isinstance(model, GRUMemory) else (VARIABLE_LENGTH,) * 2
+    lo, hi = FIXED_LENGTHS if getattr(model, "kind", None) == "fixed" else (VARIABLE_LENGTH,) * 2
     dev = model.embed.weight.device
     g = _generator(seed, dev)
     n = len(model.alphabet)
@@ -84,7 +84,7 @@ def seed_counts(model, n_chars: int, seed: int = FINAL_TEST_SEED,
     dev = model.embed.weight.device
     correct = torch.zeros(len(model.head_delays), dtype=torch.long, device=dev)
     total = torch.zeros_like(correct)
-    shortest = FIXED_LENGTHS[0] if isinstance(model, GRUMemory) else VARIABLE_LENGTH
+    shortest = FIXED_LENGTHS[0] if getattr(model, "kind", None) == "fixed" else VARIABLE_LENGTH
     fewest = max(1, shortest - max(model.head_delays))  # characters compared per string, at least
     batch = min(batch, -(-n_chars // fewest))  # no more strings than one pass needs
     for ids, lengths in seed_batches(model, n_chars, seed, batch):
