@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import io
 import itertools
 
 import pytest
 import torch
 from rich.console import Console
+from textual import events
+from textual.keys import _character_to_key
 
 from trainer import VariableDelayGRUMemory, load_model, save_model, shipped_weights
 
 torch.set_num_threads(1)
+ASYNC_TIMEOUT_S = 120  # generous: a shared 2-core machine can stall a test for many seconds
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run `async def` tests in a fresh event loop (no asyncio plugin needed)."""
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        names = pyfuncitem._fixtureinfo.argnames
+        test = pyfuncitem.obj(**{k: pyfuncitem.funcargs[k] for k in names})
+        asyncio.run(asyncio.wait_for(test, ASYNC_TIMEOUT_S))  # a hang fails, with its traceback
+        return True
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +75,34 @@ def screen_text(app) -> str:
     return console.export_text()
 
 
+def tape_lines(app) -> list[str]:
+    """The tapes' rows as drawn, without box and gutter: [typed, echo, typed, echo, ...]."""
+    rows = []
+    for line in screen_text(app).splitlines():
+        body = line.strip("│ ")
+        for label in ("typed", "echo"):
+            if body.startswith(label):
+                rows.append(body[len(label):].strip())
+    return rows
+
+
+def shown(echo: str) -> str:
+    """An echo as the tapes draw it: blanks visible."""
+    return echo.replace(" ", "·")
+
+
 async def ready(pilot) -> None:
     """Wait for the model and for everything queued to be fed, then for the screen."""
     await pilot.app.wait_idle()
     await pilot.pause()
+
+
+async def keys(pilot, *names: str) -> None:
+    """Keys as a fast terminal sends them, in one burst (pilot.press idles ~40 ms per key)."""
+    for name in names:
+        if len(name) == 1:
+            key = name if name.isalnum() else "space" if name == " " else _character_to_key(name)
+            pilot.app.post_message(events.Key(key, name))
+        else:
+            pilot.app.post_message(events.Key(name, None))
+    await ready(pilot)

@@ -1,0 +1,32 @@
+"""One-line text widgets (status, notices) that redraw without a layout pass.
+
+A Static's update() asks for a new layout each time; at one update per keystroke that reflows the
+whole screen (footer included) for nothing, since a line's size never changes.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+
+class TextLine(Widget):
+    """A single line of plain text, cropped with an ellipsis when it does not fit."""
+
+    DEFAULT_CSS = "TextLine { height: 1; }"
+
+    def __init__(self, text: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def show(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return Text(self._text, no_wrap=True, overflow="ellipsis", end="")

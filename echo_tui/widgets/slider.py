@@ -1,0 +1,90 @@
+"""The delay slider: 0..max_delay, moved by keys (bound on the screen) or set by a click."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.widget import Widget
+
+LABEL = "delay "
+HINT = "   ← → or [ ] to move, or click"
+
+
+class DelaySlider(Widget):
+    """One line: every delay the model has, the current one as the thumb.
+
+    With a fixed-delay model it shows that model's delay and cannot move.
+    """
+
+    COMPONENT_CLASSES = {"slider--thumb", "slider--track", "slider--hint"}
+
+    class Picked(Message):
+        """A click chose a delay."""
+
+        def __init__(self, delay: int) -> None:
+            super().__init__()
+            self.delay = delay
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._spans: list[tuple[int, int, int]] = []  # (x from, x to, delay) of the drawn cells
+
+    def render(self) -> Text:
+        session = getattr(self.app, "session", None)
+        text = Text(LABEL, no_wrap=True, overflow="crop", end="")
+        self._spans = []
+        if session is None:
+            return text + Text("…")
+        thumb = self.get_component_rich_style("slider--thumb")
+        track = self.get_component_rich_style("slider--track")
+        hint = self.get_component_rich_style("slider--hint")
+        if session.kind == "fixed":
+            text.append(f" {session.delay} ", thumb)
+            text.append("   fixed-delay model: its delay cannot move", hint)
+            return text
+        delays = session.delays
+        cell = len(str(delays[-1])) + 2
+        room = self.content_size.width - len(LABEL)
+        if len(delays) * (cell + 1) - 1 > room:
+            return self._render_bar(text, session, room, thumb, track)
+        x = len(LABEL)
+        for k, d in enumerate(delays):
+            if k:
+                text.append("─", track)
+                x += 1
+            text.append(f"{d:^{cell}}", thumb if d == session.delay else track)
+            # a click on a cell or on the track to its left picks it
+            self._spans.append((x - (1 if k else 0), x + cell, d))
+            x += cell
+        if x + len(HINT) <= self.content_size.width:
+            text.append(HINT, hint)
+        return text
+
+    def _render_bar(self, text: Text, session, room: int, thumb, track) -> Text:
+        """Too many delays for one cell each: a proportional bar with the value beside it."""
+        label = f" {session.delay:>{len(str(session.delays[-1]))}}"
+        width = max(2, room - len(label) - 1)
+        top = session.delays[-1]
+        pos = round(session.delay / top * (width - 1)) if top else 0
+        x0 = len(LABEL)
+        for i in range(width):
+            text.append("●" if i == pos else "─", thumb if i == pos else track)
+            self._spans.append((x0 + i, x0 + i + 1, round(i / (width - 1) * top)))
+        text.append(label)
+        return text
+
+    def delay_at(self, x: int) -> int | None:
+        """The delay drawn at column `x` of the content, or None."""
+        for lo, hi, d in self._spans:
+            if lo <= x < hi:
+                return d
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        d = self.delay_at(offset.x)
+        if d is not None:
+            self.post_message(self.Picked(d))

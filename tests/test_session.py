@@ -1,0 +1,187 @@
+"""EchoSession: streaming equals batch, undo is exact, storage stays bounded."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+from conftest import batch_echo, fake_clock
+
+from echo_tui import EchoSession
+from trainer.evaluate import random_text
+
+
+def true_echo(text: str, d: int) -> str:
+    return (" " * d + text)[:len(text)]
+
+
+def test_typing_key_by_key_equals_batch_for_every_delay(variable_model):
+    text = random_text(600, seed=1)
+    s = EchoSession(variable_model)
+    for ch in text:
+        assert s.feed(ch) == 1
+    assert s.stream == text and s.steps == 600
+    for d in variable_model.head_delays:
+        s.delay = d
+        assert s.echo == batch_echo(variable_model, text, d)
+
+
+def test_paste_equals_typing_across_chunks(variable_model):
+    # 2,500 symbols: the batched path crosses two CHUNK boundaries
+    text = random_text(2500, seed=2)
+    typed, pasted = EchoSession(variable_model), EchoSession(variable_model)
+    for ch in text:
+        typed.feed(ch)
+    assert pasted.feed(text) == 2500
+    for d in variable_model.head_delays:
+        typed.delay = pasted.delay = d
+        assert pasted.echo == typed.echo == batch_echo(variable_model, text, d)
+        assert pasted.correct == typed.correct
+    # the paste's hidden state continues the stream as well as the typed one does
+    pasted.feed("hello")
+    typed.feed("hello")
+    assert torch.allclose(pasted.hidden, typed.hidden, atol=1e-5)
+    assert pasted.echo == typed.echo == batch_echo(variable_model, text + "hello", 8)
+
+
+def test_random_streams_and_delays_match_batch(variable_model, fixed_model):
+    rng = random.Random(7)
+    for _ in range(12):
+        model = rng.choice([variable_model, fixed_model])
+        text = random_text(rng.randint(1, 120), seed=rng.randint(0, 10**6))
+        d = rng.choice(model.head_delays)
+        s = EchoSession(model, d)
+        pieces = text
+        while pieces:  # a mix of keys and pastes
+            k = rng.choice([1, 1, 1, 3, 9, 40])
+            s.feed(pieces[:k])
+            pieces = pieces[k:]
+        assert s.echo == batch_echo(model, text, d)
+        expected = sum(a == b for a, b in zip(s.echo[d:], text[:len(text) - d]))
+        assert s.correct == expected
+        assert s.accuracy == pytest.approx(expected / (len(text) - d) if len(text) > d else 0.0)
+
+
+def test_backspace_restores_the_hidden_state_exactly(variable_model):
+    s = EchoSession(variable_model)
+    s.feed("abacab")
+    before = s.hidden.clone()
+    s.feed("x")
+    assert not torch.equal(s.hidden, before)
+    assert s.backspace() is True
+    assert torch.equal(s.hidden, before)
+    assert s.stream == "abacab" and s.steps == 6
+
+
+def test_backspace_into_a_paste_and_retype(variable_model):
+    text = random_text(1500, seed=3)
+    s = EchoSession(variable_model)
+    s.feed(text)
+    states = {}
+    ref = EchoSession(variable_model)
+    for i, ch in enumerate(text):
+        if i in (1499, 1024, 1023, 700):
+            states[i] = ref.hidden.clone()
+        ref.feed(ch)
+    for n in range(1500, 699, -1):
+        if n in states:
+            assert torch.allclose(s.hidden, states[n], atol=1e-5)
+        assert s.backspace()
+    assert s.stream == text[:699] and s.steps == 699
+    s.feed("zzz")
+    assert s.echo == batch_echo(variable_model, text[:699] + "zzz", s.delay)
+    assert s.correct == sum(a == b for a, b in zip(s.echo[s.delay:], s.stream))
+
+
+def test_reset_forgets_stream_state_and_counts(variable_model):
+    s = EchoSession(variable_model, 2)
+    s.feed("hello world")
+    s.reset()
+    assert (s.stream, s.echo, s.steps, s.accuracy, s.scored) == ("", "", 0, 0.0, 0)
+    assert torch.equal(s.hidden, torch.zeros(variable_model.hidden_size))
+    assert s.delay == 2  # the delay survives a reset
+    s.feed("abc")
+    assert s.echo == batch_echo(variable_model, "abc", 2)
+
+
+def test_out_of_alphabet_keys_are_no_step_and_upper_case_folds(variable_model):
+    s = EchoSession(variable_model)
+    assert s.feed("1") == 0 and s.last_skipped == "1"
+    assert s.feed("Ab c!") == 3
+    assert s.stream == "abc" and s.skipped == 3 and s.last_skipped == "!"
+    assert s.feed("é") == 0 and s.last_skipped == "é"  # non-ASCII takes the slow path
+    assert s.feed("d") == 1 and s.last_skipped is None
+
+
+def test_changing_the_delay_rerenders_without_rerun(variable_model):
+    s = EchoSession(variable_model, 0)
+    text = "abacabadabacaba"
+    s.feed(text)
+    for d in (3, 8, 0, 5):
+        s.delay = d
+        assert s.echo == batch_echo(variable_model, text, d)
+        assert s.stream == text
+    s.delay = 3
+    assert s.true_echo() == true_echo(text, 3)
+    typed, echo, wrong = s.window(0, len(text))
+    assert typed == text
+    assert list(wrong) == [a != b for a, b in zip(echo, true_echo(text, 3))]
+
+
+def test_bad_delays_are_refused_with_clear_messages(variable_model, fixed_model):
+    s = EchoSession(variable_model)
+    assert s.delay == 4  # mid-range by default
+    with pytest.raises(ValueError, match=r"^delay 9 is outside 0\.\.8$"):
+        s.delay = 9
+    with pytest.raises(TypeError, match="whole number"):
+        s.delay = 2.5
+    f = EchoSession(fixed_model)
+    assert f.delay == 4 and f.delays == (4,)
+    with pytest.raises(ValueError, match=r"^this fixed-delay model echoes at delay 4 only, not 3$"):
+        f.delay = 3
+    with pytest.raises(ValueError):
+        EchoSession(fixed_model, 0)
+
+
+def test_undo_window_is_bounded_and_refuses_past_it(variable_model):
+    s = EchoSession(variable_model, undo_steps=5, keep_steps=50)
+    s.feed("abcdefgh")
+    assert s.undo_depth == 5
+    for _ in range(5):
+        assert s.backspace()
+    assert s.backspace() is False and s.steps == 3 and s.stream == "abc"
+    s.feed("x")
+    assert s.undo_depth == 1 and s.backspace() and not s.backspace()
+    empty = EchoSession(variable_model)
+    assert empty.backspace() is False
+
+
+def test_kept_window_is_bounded_and_counts_stay_whole(variable_model):
+    # keep 300 steps; feed 5,000 in a mix of keys and pastes: buffers compact many times
+    text = random_text(5000, seed=4)
+    s = EchoSession(variable_model, 2, undo_steps=100, keep_steps=300)
+    i = 0
+    while i < len(text):
+        k = 1 if (i // 500) % 2 else 700
+        s.feed(text[i:i + k])
+        i += k
+    assert s.steps == 5000 and s.kept == 300 and s.first_kept == 4700
+    assert len(s._ids) <= 300 + 8 + 1024  # keep + margin + slack: bounded
+    assert s.stream == text[-300:]
+    full = batch_echo(variable_model, text, 2)
+    assert s.echo == full[-300:]
+    assert s.correct == sum(a == b for a, b in zip(full[2:], text))
+    _, echo, wrong = s.window(4700, 4710)
+    assert list(wrong) == [a != b for a, b in zip(echo, text[4698:4708])]
+    with pytest.raises(IndexError):
+        s.window(4000, 4010)
+
+
+def test_latency_is_measured_per_step(variable_model):
+    s = EchoSession(variable_model, clock=fake_clock(1e-4))
+    assert s.last_step_s is None
+    s.feed("a")
+    assert s.last_step_s == pytest.approx(1e-4) and s.last_feed_steps == 1
+    s.feed("abcdefghij")
+    assert s.last_step_s == pytest.approx(1e-5) and s.last_feed_steps == 10
