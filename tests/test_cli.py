@@ -10,7 +10,7 @@ from trainer import cli
 
 def _train(tmp_path, *extra):
     out = tmp_path / "tiny.safetensors"
-    argv = ["fixed", "--hidden", "16", "--delay", "2", "--max-steps", "20", "--batch", "32",
+    argv = ["fixed", "--hidden", "16", "--delay", "2", "--max-steps", "20", "--batch", "32", "--chunk", "8",
             "--device", "cpu", "--seed", "3", "--out", str(out), *extra]
     return cli.main(argv), out
 
@@ -22,7 +22,7 @@ def test_tiny_training_run_writes_a_file_that_loads(tmp_path, capsys):
     assert model.kind == "fixed" and model.delay == 2 and model.hidden_size == 16
     meta = model.metadata
     assert meta["seed"] == "3" and meta["device"] == "cpu" and meta["train_steps"] == "20"
-    assert int(meta["train_samples"]) == 20 * 32 * 32
+    assert int(meta["train_samples"]) == 20 * 32 * 8 and meta["chunk"] == "8"
     assert 0 <= float(meta["heldout_accuracy"]) <= 1
     assert meta["command"].startswith("echo-train fixed --hidden 16")
     printed = capsys.readouterr().out
