@@ -27,7 +27,8 @@ from textual.widgets import Footer, Header, Static
 from .widgets import DelaySlider, HelpScreen, MemoryView, Tapes, TextLine
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
-PASTE_SLICE = 2048  # symbols fed between two screen updates while a long paste goes through
+PASTE_SLICE = 2048  # symbols fed per model call while a long paste goes through
+FRAME_S = 1 / 30  # feed for about a frame, then let the screen draw and keys act
 SHIPPED = {"variable": "variable_delay", "fixed": "fixed_delay"}
 
 _DELAY = Binding.Group("delay")
@@ -248,15 +249,18 @@ class EchoApp(App):
     async def _pump(self) -> None:
         try:
             while self._queue and self.session is not None:
-                op = self._queue.popleft()
-                if op[0] == "feed":
-                    text = op[1]
-                    if len(text) > PASTE_SLICE:
-                        self._queue.appendleft(("feed", text[PASTE_SLICE:]))
-                        text = text[:PASTE_SLICE]
-                    self._feed_now(text)
-                else:
-                    self._backspace_now()
+                # a redraw costs tens of milliseconds: one per frame, not one per slice
+                frame_ends = time.perf_counter() + FRAME_S
+                while self._queue and time.perf_counter() < frame_ends:
+                    op = self._queue.popleft()
+                    if op[0] == "feed":
+                        text = op[1]
+                        if len(text) > PASTE_SLICE:
+                            self._queue.appendleft(("feed", text[PASTE_SLICE:]))
+                            text = text[:PASTE_SLICE]
+                        self._feed_now(text)
+                    else:
+                        self._backspace_now()
                 waiting = sum(len(o[1]) for o in self._queue if o[0] == "feed")
                 if waiting:
                     self._notice(f"feeding the paste: {waiting:,} characters to go")
