@@ -14,41 +14,47 @@ def echo_target(seq: torch.Tensor, delay: int) -> torch.Tensor:
     return torch.cat((seq.new_zeros(seq.shape[:-1] + (d,)), seq[..., : length - d]), dim=-1)
 
 
-class EchoDataset(torch.utils.data.IterableDataset):
+class _RandomEchoDataset(torch.utils.data.IterableDataset):
+    """`size` random sequences of `seq_length` ids in 1..n_categories, seeded or not."""
+
+    def __init__(self, seq_length, size, n_categories, seed):
+        self.seq_length, self.size = seq_length, size
+        self.n_categories, self.seed = n_categories, seed
+
+    def __len__(self):
+        return self.size
+
+    def _sequences(self):
+        g = _generator(self.seed)
+        for _ in range(self.size):
+            yield torch.randint(1, self.n_categories + 1, (self.seq_length,), generator=g), g
+
+
+class EchoDataset(_RandomEchoDataset):
     """The seed's fixed-delay dataset: yields (seq, result) of ids, seq in 1..N."""
 
     def __init__(self, delay=4, seq_length=15, size=1000, n_categories=N, seed=None):
         if delay < 0:
             raise ValueError(f"delay must be >= 0, got {delay}")
-        self.delay, self.seq_length, self.size = delay, seq_length, size
-        self.n_categories, self.seed = n_categories, seed
-
-    def __len__(self):
-        return self.size
+        super().__init__(seq_length, size, n_categories, seed)
+        self.delay = delay
 
     def __iter__(self):
-        g = _generator(self.seed)
-        for _ in range(self.size):
-            seq = torch.randint(1, self.n_categories + 1, (self.seq_length,), generator=g)
+        for seq, _ in self._sequences():
             yield seq, echo_target(seq, self.delay)
 
 
-class VariableDelayEchoDataset(torch.utils.data.IterableDataset):
+class VariableDelayEchoDataset(_RandomEchoDataset):
     """The seed's variable-delay dataset: yields (seq, delay, result), delay in 0..max_delay."""
 
     def __init__(self, max_delay=8, seq_length=20, size=1000, n_categories=N, seed=None):
         if max_delay < 0:
             raise ValueError(f"max_delay must be >= 0, got {max_delay}")
-        self.max_delay, self.seq_length, self.size = max_delay, seq_length, size
-        self.n_categories, self.seed = n_categories, seed
-
-    def __len__(self):
-        return self.size
+        super().__init__(seq_length, size, n_categories, seed)
+        self.max_delay = max_delay
 
     def __iter__(self):
-        g = _generator(self.seed)
-        for _ in range(self.size):
-            seq = torch.randint(1, self.n_categories + 1, (self.seq_length,), generator=g)
+        for seq, g in self._sequences():
             delay = int(torch.randint(0, self.max_delay + 1, (), generator=g))
             yield seq, delay, echo_target(seq, delay)
 
