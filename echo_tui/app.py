@@ -194,7 +194,8 @@ class EchoApp(App):
 
         self._switching = False
         if switching or self.session is not None:
-            self.notify(str(error), title="Cannot switch model", severity="error")
+            # plain text: a path or message with "[/b]" in it would be a markup error
+            self.notify(str(error), title="Cannot switch model", severity="error", markup=False)
             self._notice("")
             self.refresh_views()
             return
@@ -285,7 +286,7 @@ class EchoApp(App):
             self._told_alphabet = True
             self.notify(f"This model reads only {describe_alphabet(session.alphabet)}; other "
                         "keys are shown as skipped and are no step of the GRU.",
-                        title=f"{skipped!r} skipped")
+                        title=f"{skipped!r} skipped", markup=False)
 
     def _backspace_now(self) -> None:
         session = self.session

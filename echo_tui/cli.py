@@ -40,19 +40,26 @@ def check(weights: str | None, delay: int | None) -> tuple[int, str] | None:
     return None
 
 
+def one_line(message: str) -> str:
+    """`message` as one line of plain text: control characters (a newline or an escape sequence
+    in a file's name) are written as escapes, never sent to the terminal as they are."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in message)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.weights is not None or args.delay is not None:
         problem = check(args.weights, args.delay)
         if problem:
-            print(problem[1], file=sys.stderr)
+            print(one_line(problem[1]), file=sys.stderr)
             return problem[0]
     from .app import create_app
 
     app = create_app(args.weights, args.delay)
     app.run()
     if app.error:
-        print(app.error, file=sys.stderr)
+        print(one_line(app.error), file=sys.stderr)
     return app.return_code or 0
 
 

@@ -8,10 +8,13 @@ Why the storage looks like this (sessions may run to millions of steps, with fla
   logits for every head delay at once, so the argmax of every head is stored per step (a row of a
   preallocated numpy array, uint8 where the alphabet allows; grown by doubling). Changing the
   delay reads another column: the whole stream re-renders at the new delay with no re-run.
-- Kept stream: the last `keep_steps` (default KEEP_STEPS = 1,000,000) steps. When the buffers are
-  full they are compacted to the newest `keep_steps` (amortised O(1) per step: one copy per
-  `keep_steps` steps). `steps` and `accuracy` still count every step since the reset; `stream`,
-  `echo` and `window()` describe the kept steps, which start at step `first_kept`.
+- Kept stream: the last `keep_steps` (default KEEP_STEPS = 1,000,000) steps. The buffers grow
+  by doubling up to keep_steps + max delay + max(keep_steps, CHUNK) rows (20 MB at the defaults
+  with 9 heads), then are compacted to the newest `keep_steps` (amortised O(1) per step: one copy
+  per `keep_steps` steps). `steps` and `accuracy` still count every step since the reset;
+  `stream`, `echo` and `window()` describe the kept steps, which start at step `first_kept`.
+  Backspace right after a compaction can leave fewer kept steps (never fewer than keep_steps −
+  undo_steps) until new ones come.
 - Undo: the hidden state from before each of the last `undo_steps` (default UNDO_STEPS = 10,000)
   steps sits in a ring (10,000 x hidden floats: 5 MB at hidden 128). Backspace restores it
   exactly. Past the window `backspace()` refuses: it returns False while `steps` > 0 and
@@ -156,7 +159,10 @@ class EchoSession:
 
     @property
     def kept(self) -> int:
-        return min(self._n, self.keep_steps)
+        # once rows have been dropped, the first `_margin` rows only judge the window's first
+        # echoes; backspace right after a compaction can bring `_n` below keep_steps + margin
+        margin = self._margin if self._base else 0
+        return min(self._n - margin, self.keep_steps)
 
     @property
     def scored(self) -> int:

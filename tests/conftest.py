@@ -97,6 +97,21 @@ async def ready(pilot) -> None:
     await pilot.pause()
 
 
+async def settle(pilot) -> None:
+    """Until every key and paste posted so far has reached the screen and been fed.
+
+    (`ready` can return before a just-posted paste has been routed to the screen: the app
+    forwards it to the screen, which only then queues it to be fed.)
+    """
+    app = pilot.app
+    while True:
+        await pilot.pause()
+        await app.wait_idle()
+        if not (app.message_queue_size or app.screen.message_queue_size or app.busy):
+            await pilot.pause()
+            return
+
+
 async def keys(pilot, *names: str) -> None:
     """Keys as a fast terminal sends them, in one burst (pilot.press idles ~40 ms per key)."""
     for name in names:

@@ -7,6 +7,7 @@ makes one path) in `dir`; the expected fault is the part of the message after "<
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import struct
 from pathlib import Path
@@ -123,7 +124,14 @@ CORPUS = [
      "metadata 'alphabet' ' bcdefghijklmnopqrstuvwxyz' contains the blank ' '"),
     ("a directory", lambda d: d, "is a directory, not a weights file"),
     ("a missing path", lambda d: d / "nowhere.safetensors", "no such file"),
+    ("a named pipe", lambda d: _fifo(d), "is not a regular file"),
 ]
+
+
+def _fifo(d: Path) -> Path:
+    path = d / "pipe.safetensors"
+    os.mkfifo(path)
+    return path
 
 
 def _torch_save(d: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import struct
 import tempfile
 from datetime import datetime, timezone
@@ -154,10 +155,16 @@ def _int_meta(path, meta, key, lo, hi) -> int:
 
 def _read_header(path: Path) -> dict:
     """Parse the safetensors header ourselves, so no bad file reaches a library as is."""
-    if not path.exists():
-        raise WeightsError(f"{path}: no such file")
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode  # stat, not exists(): a name too long raises, not False
+    except (FileNotFoundError, NotADirectoryError):
+        raise WeightsError(f"{path}: no such file") from None
+    except OSError as e:
+        raise WeightsError(f"{path}: cannot be read ({e.strerror or e})") from None
+    if stat.S_ISDIR(mode):
         raise WeightsError(f"{path}: is a directory, not a weights file")
+    if not stat.S_ISREG(mode):  # a named pipe would block open() for ever; a device has no size
+        raise WeightsError(f"{path}: is not a regular file")
     try:
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
