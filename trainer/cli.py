@@ -153,8 +153,8 @@ def _run_train(args) -> int:
 
     cfg = TrainConfig(kind=args.kind, hidden=args.hidden, delay=args.delay,
                       alphabet=args.alphabet, seed=args.seed, device=device, batch=args.batch,
-                      chunk=args.chunk, lr=args.lr, target=args.target, max_seconds=args.max_seconds,
-                      max_steps=args.max_steps)
+                      chunk=args.chunk, lr=args.lr, target=args.target,
+                      max_seconds=args.max_seconds, max_steps=args.max_steps)
     _terminate_as_interrupt()
     what = "delay" if args.kind == "fixed" else "max delay"
     print(f"echo-train: training a {args.kind} model (hidden {args.hidden}, {what} {args.delay}, "

@@ -130,9 +130,9 @@ def stream_accuracies(model, n_steps: int = 10_000, n_streams: int = 8,
         out, h = model.memory(ids[:, start:start + chunk], h)
         pred = model.all_heads(out).argmax(-1)
         for j, d in enumerate(model.head_delays):
-            lo = max(start, d)
-            if lo < start + pred.shape[1]:
-                correct[j] += (pred[:, lo - start:, j] == ids[:, lo - d:start + pred.shape[1] - d]).sum()
+            lo, hi = max(start, d), start + pred.shape[1]
+            if lo < hi:
+                correct[j] += (pred[:, lo - start:, j] == ids[:, lo - d:hi - d]).sum()
     return {d: c / (n_streams * (n_steps - d)) for d, c in zip(model.head_delays, correct.tolist())}
 
 

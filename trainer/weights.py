@@ -78,8 +78,10 @@ def _mode_for(path: Path) -> int:
 
 def read_metadata(path) -> dict[str, str]:
     """The file's metadata after validating its header; raises WeightsError."""
-    path = Path(path)
-    header = _read_header(path)
+    return _metadata(Path(path), _read_header(Path(path)))
+
+
+def _metadata(path: Path, header: dict) -> dict[str, str]:
     meta = header.get("__metadata__")
     if not isinstance(meta, dict):
         raise WeightsError(f"{path}: has no echo-gru metadata")
@@ -89,10 +91,10 @@ def read_metadata(path) -> dict[str, str]:
 def load_model(path):
     """The model in `path`, in eval mode on the CPU; raises WeightsError for any bad file."""
     path = Path(path)
-    meta = read_metadata(path)
+    header = _read_header(path)
+    meta = _metadata(path, header)
     model = _model_from_metadata(path, meta)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    header = _read_header(path)
     found = {k: v for k, v in header.items() if k != "__metadata__"}
     missing = sorted(set(expected) - set(found))
     extra = sorted(set(found) - set(expected))
