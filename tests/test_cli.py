@@ -1,3 +1,4 @@
+import re
 import time
 
 import pytest
@@ -25,8 +26,14 @@ def test_tiny_training_run_writes_a_file_that_loads(tmp_path, capsys):
     assert int(meta["train_samples"]) == 20 * 32 * 8 and meta["chunk"] == "8"
     assert 0 <= float(meta["heldout_accuracy"]) <= 1
     assert meta["command"].startswith("echo-train fixed --hidden 16")
-    printed = capsys.readouterr().out
-    assert f"wrote {out}" in printed and "seed check (100,000 chars)" in printed
+    printed = capsys.readouterr()
+    assert printed.out.splitlines()[-2:] == [f"wrote {out}", f"try it: echo-tui --weights {out}"]
+    assert "homework's check: ≥ 100,000 characters per delay; long streams: 8 unbroken streams " \
+           "of 10,000 steps; trained " in printed.out
+    assert re.fullmatch(r"echo-train: warning: stopped by --max-steps 20 at step 20: held-out "
+                        r"\d+\.\d{3}% at the worst delay has not reached --target 99\.99%; the "
+                        r"file is written anyway \(train longer with --max-seconds\)\n",
+                        printed.err)
 
 
 def test_same_seed_same_weights(tmp_path):
@@ -59,7 +66,7 @@ def test_cuda_refused_without_cuda(capsys, tmp_path):
 def test_bad_alphabet_refused(capsys):
     _refused(capsys, ["fixed", "--alphabet", "greek"],
              "echo-train fixed: error: argument --alphabet: invalid choice: 'greek' "
-             "(choose from 'letters', 'alnum')")
+             "(choose from 'letters', 'alnum', 'text')")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -74,10 +81,8 @@ def test_out_of_range_refused(capsys, tmp_path, argv, message):
 
 def test_unwritable_out_refused(capsys, tmp_path):
     _refused(capsys, ["fixed", "--out", str(tmp_path / "no" / "x.safetensors")],
-             f"echo-train: error: --out {tmp_path}/no/x.safetensors: directory {tmp_path}/no "
+             f"echo-train: error: --out {tmp_path}/no/x.safetensors: the folder {tmp_path}/no "
              "does not exist\n")
-    _refused(capsys, ["fixed", "--out", str(tmp_path)],
-             f"echo-train: error: --out {tmp_path}: is a directory\n")
 
 
 def test_interrupted_training_leaves_out_whole(tmp_path, monkeypatch, capsys):
@@ -110,8 +115,10 @@ def test_eval_prints_a_row_per_delay(tmp_path, capsys):
     assert cli.main(["eval", str(path), "--chars", "500", "--stream-steps", "200"]) == 0
     out = capsys.readouterr().out
     assert "variable, hidden 16, alphabet letters" in out
-    rows = [line for line in out.splitlines() if line.strip().startswith(tuple("│┃|"))]
-    assert sum(1 for r in rows if "%" in r) == 6  # delays 0..5
+    rows = [line.strip("│ ").split("│") for line in out.splitlines() if "wrong)" in line]
+    assert [r[0].strip() for r in rows] == ["0", "1", "2", "3", "4", "5", "worst"]
+    assert ("homework's check: ≥ 500 characters per delay; long streams: 8 unbroken streams of "
+            "200 steps; trained ? s on ?; evaluated in ") in out
 
 
 def test_eval_refuses_a_bad_file(tmp_path, capsys):

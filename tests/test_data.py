@@ -83,15 +83,39 @@ def test_alphabet_folds_case_and_decodes_blank():
     assert Alphabet.named("alnum").encode("z09") == [26, 27, 36]
 
 
-@pytest.mark.parametrize("symbols, problem", [
-    ("", "is empty"), ("abca", "has duplicate symbols"), ("ab ", "contains the blank ' '"),
-    ("aB", "must hold printable lower-case symbols only")])
-def test_bad_alphabets_refused(symbols, problem):
+@pytest.mark.parametrize("symbols, case, problem", [
+    ("", "fold", "is empty"), ("abca", "fold", "has duplicate symbols"),
+    ("ab·", "exact", "contains the blank '·'"),
+    ("a\tb", "exact", "must hold printable symbols only"),
+    ("aB", "fold", "has upper-case symbols, which its case rule 'fold' reads as lower case"),
+    ("ab", "upper", "has the case rule 'upper', expected 'fold' or 'exact'")])
+def test_bad_alphabets_refused(symbols, case, problem):
     with pytest.raises(ValueError) as e:
-        Alphabet(symbols)
+        Alphabet(symbols, case)
     assert str(e.value) == f"alphabet {symbols!r} {problem}"
 
 
+def test_text_alphabet_round_trips_case_space_and_punctuation():
+    text = Alphabet.named("text")
+    assert len(text) == 95 and text.symbols[0] == " " and text.symbols[-1] == "~"
+    assert text.symbols == "".join(sorted(text.symbols))  # code order, ids 1..95
+    sample = "Hello, World! 42 ~{`|}~ \"quoted\" 'x' A-a"
+    ids = text.encode(sample)
+    assert ids[:2] == [ord("H") - 31, ord("e") - 31]
+    assert text.decode(ids) == sample  # case, space and punctuation kept
+    assert text.id_of("A") != text.id_of("a")  # case-sensitive
+    assert text.id_of("é") is None and text.id_of("\n") is None
+    assert text.blank == "·" and text.decode([0, ord(" ") - 31, 0]) == "· ·"
+
+
+def test_letters_keep_folding_and_the_seeds_blank():
+    letters = Alphabet.named("letters")
+    assert letters.case == "fold" and letters.blank == " "
+    assert letters.encode("AbC") == [1, 2, 3] and letters.id_of(" ") is None
+    assert letters.decode([0, 1, 0]) == " a "
+    assert Alphabet("ab ", "fold").blank == "·"  # any alphabet holding the space
+
+
 def test_unknown_alphabet_name():
-    with pytest.raises(ValueError, match="unknown alphabet 'greek'; choose one of: letters, alnum"):
+    with pytest.raises(ValueError, match="unknown alphabet 'greek'; choose one of: letters, alnum, text"):
         Alphabet.named("greek")

@@ -82,7 +82,7 @@ def test_batched_seed_check_equals_test_run_loop(kind):
     model = untrained(kind, seed=4)
     fast = seed_accuracies(model, n_chars=300, seed=9, batch=16)
     counts = {d: [0, 0] for d in model.head_delays}
-    for ids, lengths in seed_batches(model, 300, seed=9, batch=16):
+    for ids, lengths in seed_batches(model, seed=9, batch=16):
         for row, n in zip(ids.tolist(), lengths[:, 0].tolist()):
             s = model.alphabet.decode(row[:n])
             for d in model.head_delays:

@@ -5,11 +5,12 @@ from .data import EchoDataset, StreamChunks, VariableDelayEchoDataset
 from .evaluate import (seed_accuracies, stream_accuracies, test_model,
                        test_variable_delay_model)
 from .model import GRUMemory, VariableDelayGRUMemory
+from .outpath import OutputError
 from .weights import WeightsError, load_model, save_model, shipped_weights
 
 __all__ = [
     "ALPHABETS", "BLANK", "N", "Alphabet", "idx_to_onehot", "EchoDataset",
     "VariableDelayEchoDataset", "StreamChunks", "GRUMemory", "VariableDelayGRUMemory",
     "test_model", "test_variable_delay_model", "seed_accuracies", "stream_accuracies",
-    "load_model", "save_model", "shipped_weights", "WeightsError",
+    "load_model", "save_model", "shipped_weights", "WeightsError", "OutputError",
 ]

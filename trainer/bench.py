@@ -20,7 +20,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -28,7 +28,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from . import baselines
+from . import baselines, recipes
 from .evaluate import FINAL_TEST_SEED, stream_accuracies
 from .report import console, pct
 from .train import HELDOUT_SEED_OFFSET, TrainConfig, train
@@ -127,15 +127,10 @@ def bench_training(kind: str, sizes: Sizes, device: str) -> dict:
 
 
 def train_ours(kind: str, sizes: Sizes, device: str) -> dict:
-    from .cli import KIND_DEFAULTS  # the shipped recipe, as `echo-train fixed|variable` runs it
-
-    names = {f.name for f in fields(TrainConfig)}
-    recipe = {k: v for k, v in KIND_DEFAULTS[kind].items() if k in names}
-    if sizes.ours_max_seconds is not None:
-        recipe["max_seconds"] = sizes.ours_max_seconds
-    cfg = TrainConfig(kind=kind, seed=SEED, device=device, target=THRESHOLDS[-1],
-                      heldout_chars=sizes.heldout_chars, confirm_chars=sizes.confirm_chars,
-                      **recipe)
+    # the shipped recipe, as `echo-train fixed|variable` runs it
+    cfg = recipes.config(kind, seed=SEED, device=device, target=THRESHOLDS[-1],
+                         heldout_chars=sizes.heldout_chars, confirm_chars=sizes.confirm_chars,
+                         max_seconds=sizes.ours_max_seconds)
     with console.status(f"training {kind}: echo-gru") as status:
         model, p = train(cfg, on_progress=lambda p: status.update(
             f"training {kind}: echo-gru, {p.seconds - p.eval_seconds:.1f} s, "
@@ -219,7 +214,6 @@ def key(x: float) -> str:
 
 def streaming_model():
     """The shipped variable model, or an untrained one of its size (latency does not care)."""
-    from .cli import KIND_DEFAULTS
     from .model import VariableDelayGRUMemory
     from .weights import WeightsError, load_model, shipped_weights
 
@@ -230,10 +224,10 @@ def streaming_model():
             return load_model(path), str(path)
         except WeightsError as e:
             why = str(e)
-    d = KIND_DEFAULTS["variable"]
+    d = recipes.RECIPES["variable"]
     torch.manual_seed(SEED)
-    model = VariableDelayGRUMemory(d["hidden"], d["delay"]).eval()
-    return model, (f"untrained VariableDelayGRUMemory({d['hidden']}, {d['delay']}): "
+    model = VariableDelayGRUMemory(d.hidden, d.delay).eval()
+    return model, (f"untrained VariableDelayGRUMemory({d.hidden}, {d.delay}): "
                    f"shipped weights {why}")
 
 

@@ -1,23 +1,22 @@
-"""`echo-train`: train, evaluate and benchmark echo models."""
+"""echo-train: train, evaluate and benchmark the GRU echo models."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
-import os
+import shlex
 import signal
 import sys
-import tempfile
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from .alphabet import ALPHABETS
+from .recipes import RECIPE_HELP, RECIPES, config, recipe_for
 
 MAX_CLI_DELAY = 64
-KIND_DEFAULTS = {  # the shipped recipes; README's remake commands rely on these defaults
-    "fixed": dict(hidden=64, delay=4, batch=128, chunk=16, lr=7e-3, max_seconds=120.0),
-    "variable": dict(hidden=128, delay=8, batch=64, chunk=32, lr=2e-3, max_seconds=600.0),
-}
+DEVICES = ["auto", "cpu", "cuda", "mps"]
 
 
 class Interrupted(KeyboardInterrupt):
@@ -41,49 +40,89 @@ def main(argv=None) -> int:
         return 2
 
 
+def _by_recipe(field: str, kind: str) -> str:
+    """'(default: the recipe's: 64 fixed)' style help for a setting the recipe decides."""
+    values = ", ".join(f"{getattr(r, field):g} {name}" for name, r in RECIPES.items()
+                       if r.kind == kind)
+    return f"(default: the recipe's: {values})"
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown for plain options; the recipe-decided ones say so themselves."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="echo-train", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    recipes = "\n".join(f"  {n:9} {RECIPE_HELP[n]}" for n in RECIPES)
     for kind, help_ in (("fixed", "train a fixed-delay model (GRUMemory)"),
                         ("variable", "train a variable-delay model (VariableDelayGRUMemory)")):
-        d = KIND_DEFAULTS[kind]
-        t = sub.add_parser(kind, help=help_, description=help_)
-        t.add_argument("--hidden", type=int, default=d["hidden"], help="GRU hidden size")
+        t = sub.add_parser(
+            kind, help=help_, formatter_class=_Formatter,
+            description=f"{help_}.\n\nSettings not given come from the recipe that suits the "
+                        f"kind, alphabet and delay (or --recipe):\n{recipes}")
+        t.add_argument("--recipe", choices=[n for n, r in RECIPES.items() if r.kind == kind],
+                       help="start from this recipe (default: the one that suits the kind, "
+                            "alphabet and delay)")
+        t.add_argument("--hidden", type=int, help=f"GRU hidden size {_by_recipe('hidden', kind)}")
         if kind == "fixed":
-            t.add_argument("--delay", type=int, default=d["delay"], help="echo delay in steps")
+            t.add_argument("--delay", type=int, help=f"echo delay in steps "
+                                                     f"{_by_recipe('delay', kind)}")
         else:
-            t.add_argument("--max-delay", dest="delay", type=int, default=d["delay"],
-                           help="the model answers for every delay 0..MAX_DELAY")
+            t.add_argument("--max-delay", dest="delay", type=int,
+                           help=f"the model answers for every delay 0..MAX_DELAY "
+                                f"{_by_recipe('delay', kind)}")
         t.add_argument("--alphabet", choices=list(ALPHABETS), default="letters",
-                       help="letters: a-z (the seed's); alnum: a-z and 0-9")
-        t.add_argument("--seed", type=int, default=0)
-        t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+                       help="letters: a-z (the homework's); alnum: a-z and 0-9; text: the 95 "
+                            "printable ASCII characters, space and capitals included")
+        t.add_argument("--seed", type=int, default=0,
+                       help="seeds the weights and the training data: the same seed and "
+                            "settings on the same machine and torch build give the same file")
+        t.add_argument("--device", choices=DEVICES, default="auto",
                        help="auto: CUDA when present, else MPS, else the CPU")
-        t.add_argument("--batch", type=int, default=d["batch"], help="streams per training step")
-        t.add_argument("--chunk", type=int, default=d["chunk"],
-                       help="steps per chunk of truncated back-propagation through time")
-        t.add_argument("--lr", type=float, default=d["lr"], help="Adam learning rate")
+        t.add_argument("--batch", type=int, help=f"streams per training step "
+                                                 f"{_by_recipe('batch', kind)}")
+        t.add_argument("--chunk", type=int,
+                       help=f"steps per chunk of truncated back-propagation through time "
+                            f"{_by_recipe('chunk', kind)}")
+        t.add_argument("--lr", type=float, help=f"Adam learning rate {_by_recipe('lr', kind)}")
         t.add_argument("--target", type=float, default=0.9999,
-                       help="stop early once held-out accuracy reaches this (0-1]")
-        t.add_argument("--max-seconds", type=float, default=d["max_seconds"])
+                       help="stop early once held-out accuracy reaches this (0-1], with 95%% "
+                            "confidence, at every delay and on long streams")
+        t.add_argument("--max-seconds", type=float,
+                       help=f"stop after this much wall time, checks included, whether or not "
+                            f"the target is reached {_by_recipe('max_seconds', kind)}")
         t.add_argument("--max-steps", type=int, default=None,
-                       help="stop after this many steps (for repeatable runs)")
+                       help="stop after this many training steps (default: no limit)")
         t.add_argument("--out", type=Path, default=Path(f"{kind}_delay.safetensors"),
-                       help="weights file to write (default: %(default)s)")
+                       help="weights file to write; a symbolic link is written through")
         t.set_defaults(run=_run_train, kind=kind)
 
-    e = sub.add_parser("eval", help="evaluate weights files (default: the shipped ones)")
-    e.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    e = sub.add_parser("eval", help="evaluate weights files (default: the shipped ones)",
+                       formatter_class=_Formatter,
+                       description="Every delay's accuracy on the homework's check and on "
+                                   "long unbroken streams.")
+    e.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                   help="weights files (default: the shipped ones)")
     e.add_argument("--chars", type=int, default=100_000,
-                   help="characters of the seed's check per delay (default: %(default)s)")
+                   help="characters of the homework's check per delay")
     e.add_argument("--stream-steps", type=int, default=10_000,
-                   help="length of each unbroken stream (default: %(default)s)")
+                   help="length of each unbroken stream")
+    e.add_argument("--streams", type=int, default=8, help="how many unbroken streams")
     e.set_defaults(run=_run_eval)
 
-    b = sub.add_parser("bench", help="time-to-accuracy and keystroke benchmarks")
-    b.add_argument("--quick", action="store_true", help="a reduced run, under 30 seconds")
+    b = sub.add_parser("bench", help="time-to-accuracy and keystroke benchmarks",
+                       formatter_class=_Formatter)
+    b.add_argument("--quick", action="store_true",
+                   help="only exercise the code on reduced sizes, under 30 seconds: no verdicts")
     b.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
-    b.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    b.add_argument("--device", choices=DEVICES, default="auto",
+                   help="where the training runs (streaming and the app stay on the CPU)")
     b.set_defaults(run=_run_bench)
     return p
 
@@ -104,89 +143,95 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def _validate_train(args) -> None:
-    what = "--delay" if args.kind == "fixed" else "--max-delay"
-    if not 0 <= args.delay <= MAX_CLI_DELAY:
-        raise CliError(f"{what} {args.delay} is out of range: use 0 to {MAX_CLI_DELAY}")
-    if not 1 <= args.hidden <= 4096:
-        raise CliError(f"--hidden {args.hidden} is out of range: use 1 to 4096")
-    if args.batch < 1:
-        raise CliError(f"--batch {args.batch} must be at least 1")
-    if args.chunk < 1:
-        raise CliError(f"--chunk {args.chunk} must be at least 1")
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        raise CliError(f"--lr {args.lr} must be a positive number")
-    if not 0 < args.target <= 1:
-        raise CliError(f"--target {args.target} must be in (0, 1]")
-    if not args.max_seconds > 0:
-        raise CliError(f"--max-seconds {args.max_seconds} must be positive")
-    if args.max_steps is not None and args.max_steps < 1:
-        raise CliError(f"--max-steps {args.max_steps} must be at least 1")
-    _check_writable(args.out)
+def _train_config(args, device: str):
+    """(recipe name, TrainConfig): the recipe that suits the run, with the options given."""
+    alphabet = args.alphabet or (RECIPES[args.recipe].alphabet if args.recipe else "letters")
+    name = args.recipe or recipe_for(args.kind, alphabet, args.delay)
+    cfg = config(name, kind=args.kind, alphabet=alphabet, hidden=args.hidden, delay=args.delay,
+                 seed=args.seed, device=device, batch=args.batch, chunk=args.chunk, lr=args.lr,
+                 target=args.target, max_seconds=args.max_seconds, max_steps=args.max_steps)
+    return name, cfg
 
 
-def _check_writable(out: Path) -> None:
-    """Refuse an --out that cannot be written, before any training time is spent."""
-    if out.is_dir():
-        raise CliError(f"--out {out}: is a directory")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise CliError(f"--out {out}: directory {parent} does not exist")
+def _validate_train(cfg) -> None:
+    what = "--delay" if cfg.kind == "fixed" else "--max-delay"
+    if not 0 <= cfg.delay <= MAX_CLI_DELAY:
+        raise CliError(f"{what} {cfg.delay} is out of range: use 0 to {MAX_CLI_DELAY}")
+    if not 1 <= cfg.hidden <= 4096:
+        raise CliError(f"--hidden {cfg.hidden} is out of range: use 1 to 4096")
+    if cfg.batch < 1:
+        raise CliError(f"--batch {cfg.batch} must be at least 1")
+    if cfg.chunk < 1:
+        raise CliError(f"--chunk {cfg.chunk} must be at least 1")
+    if not (math.isfinite(cfg.lr) and cfg.lr > 0):
+        raise CliError(f"--lr {cfg.lr} must be a positive number")
+    if not 0 < cfg.target <= 1:
+        raise CliError(f"--target {cfg.target} must be in (0, 1]")
+    if not cfg.max_seconds > 0:
+        raise CliError(f"--max-seconds {cfg.max_seconds} must be positive")
+    if cfg.max_steps is not None and cfg.max_steps < 1:
+        raise CliError(f"--max-steps {cfg.max_steps} must be at least 1")
+
+
+def _check_writable(out: Path) -> Path:
+    """The file --out will write (a link's target); refused now, before any training time."""
+    from .outpath import OutputError, output_target
+
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        raise CliError(f"--out {out}: cannot write in {parent} ({e.strerror})") from None
-    if out.exists() and not os.access(out, os.W_OK):
-        raise CliError(f"--out {out}: file is not writable")
+        return output_target(out)
+    except OutputError as e:
+        raise CliError(f"--out {e}") from None
 
 
 def _run_train(args) -> int:
-    _validate_train(args)
+    recipe, cfg = _train_config(args, args.device)
+    _validate_train(cfg)
+    target = _check_writable(args.out)
     device = resolve_device(args.device)
+    cfg = replace(cfg, device=device)
 
-    from .report import TrainingBar, print_eval_table
-    from .train import TrainConfig, TrainingDiverged, train
-    from .evaluate import seed_accuracies, stream_accuracies
+    from .report import TrainingBar, print_eval_table, print_reached
+    from .train import TrainingDiverged, train
+    from .evaluate import seed_counts, stream_counts
     from .weights import save_model
 
-    cfg = TrainConfig(kind=args.kind, hidden=args.hidden, delay=args.delay,
-                      alphabet=args.alphabet, seed=args.seed, device=device, batch=args.batch,
-                      chunk=args.chunk, lr=args.lr, target=args.target,
-                      max_seconds=args.max_seconds, max_steps=args.max_steps)
     _terminate_as_interrupt()
-    what = "delay" if args.kind == "fixed" else "max delay"
-    print(f"echo-train: training a {args.kind} model (hidden {args.hidden}, {what} {args.delay}, "
-          f"{args.alphabet}) on {device}; Ctrl-C stops without writing", flush=True)
+    what = "delay" if cfg.kind == "fixed" else "max delay"
+    print(f"echo-train: training a {cfg.kind} model (hidden {cfg.hidden}, {what} {cfg.delay}, "
+          f"{cfg.alphabet}; recipe {recipe}) on {device}; Ctrl-C stops without writing",
+          flush=True)
     try:
         with TrainingBar(cfg) as bar:
             model, progress = train(cfg, on_progress=bar.update)
+        print_reached(cfg, progress)
     except KeyboardInterrupt as e:
         return _interrupted(e, args.out)
     except TrainingDiverged as e:
         print(f"echo-train: error: {e}; nothing written{_kept(args.out)}", file=sys.stderr)
         return 1
     try:
-        seed_acc = seed_accuracies(model)
-        stream_acc = stream_accuracies(model)
-        print_eval_table(f"{args.kind} model, hidden {args.hidden}, trained on {device}",
-                         seed_acc, stream_acc,
-                         footer=f"{progress.seconds:.1f} s, {progress.samples:,} symbols, "
-                                f"{progress.step} steps")
-        save_model(model, args.out, seed=args.seed, device=_device_name(device),
+        t0 = time.perf_counter()
+        seed, stream = seed_counts(model), stream_counts(model)
+        seed_acc = {d: c / t for d, (c, t) in seed.items()}
+        stream_acc = {d: c / t for d, (c, t) in stream.items()}
+        print_eval_table(f"{cfg.kind} model, hidden {cfg.hidden}, {cfg.alphabet}, trained on "
+                         f"{device}", seed, stream,
+                         footer=f"trained {progress.seconds:.1f} s, {progress.samples:,} symbols, "
+                                f"{progress.step} steps; evaluated in "
+                                f"{time.perf_counter() - t0:.1f} s")
+        existed = target.exists()
+        save_model(model, args.out, recipe=recipe, config=json.dumps(asdict(cfg)),
+                   seed=cfg.seed, device=_device_name(device),
                    train_seconds=f"{progress.seconds:.2f}", train_samples=progress.samples,
-                   train_steps=progress.step, lr=args.lr, batch=args.batch, chunk=args.chunk,
+                   train_steps=progress.step, lr=cfg.lr, batch=cfg.batch, chunk=cfg.chunk,
                    heldout_accuracy=f"{min(seed_acc.values()):.6f}",
                    stream_accuracy=f"{min(stream_acc.values()):.6f}",
-                   command=" ".join(["echo-train", *args.argv]))
+                   command=" ".join(["echo-train", *map(shlex.quote, args.argv)]))
     except KeyboardInterrupt as e:
         return _interrupted(e, args.out)
-    print(f"wrote {args.out}")
-    if not progress.reached:
-        print(f"echo-train: warning: held-out accuracy {100 * progress.heldout:.3f}% did not reach "
-              f"--target {100 * args.target:g}% before the limit; train longer with "
-              "--max-seconds", file=sys.stderr)
+    via = f" (the target of the link {args.out})" if target != args.out else ""
+    print(f"{'replaced' if existed else 'wrote'} {target}{via}")
+    print(f"try it: echo-tui --weights {shlex.quote(str(args.out))}")
     return 0
 
 
@@ -215,13 +260,13 @@ def _terminate_as_interrupt() -> None:
 
 
 def _run_eval(args) -> int:
-    from .evaluate import seed_accuracies, stream_accuracies
+    from .evaluate import seed_counts, stream_counts
     from .report import print_eval_table
-    from .weights import WeightsError, load_model, shipped_weights
+    from .weights import WeightsError, load_model, shipped_weights_dir
 
-    paths = args.paths or [shipped_weights("fixed_delay"), shipped_weights("variable_delay")]
-    if args.chars < 1 or args.stream_steps < 10:
-        raise CliError("--chars must be at least 1 and --stream-steps at least 10")
+    paths = args.paths or sorted(shipped_weights_dir().glob("*.safetensors"))
+    if args.chars < 1 or args.stream_steps < 10 or args.streams < 1:
+        raise CliError("--chars and --streams must be at least 1 and --stream-steps at least 10")
     failed = 0
     for path in paths:
         try:
@@ -231,15 +276,15 @@ def _run_eval(args) -> int:
             failed += 1
             continue
         start = time.perf_counter()
-        seed_acc = seed_accuracies(model, args.chars)
-        stream_acc = stream_accuracies(model, args.stream_steps)
+        seed = seed_counts(model, args.chars)
+        stream = stream_counts(model, args.stream_steps, args.streams)
         meta = model.metadata
         print_eval_table(
             f"{path}: {model.kind}, hidden {model.hidden_size}, alphabet {model.alphabet.name}",
-            seed_acc, stream_acc,
+            seed, stream,
             footer=f"trained {meta.get('train_seconds', '?')} s on {meta.get('device', '?')}; "
                    f"evaluated in {time.perf_counter() - start:.1f} s",
-            chars=args.chars, stream_steps=args.stream_steps)
+            chars=args.chars, stream_steps=args.stream_steps, streams=args.streams)
     return 1 if failed else 0
 
 

@@ -1,14 +1,19 @@
 """The seed's accuracy checks, done right, and fast batched versions of them.
 
-The seed metric: a string s goes through the model from a fresh state, and the characters of
-s[:-d] are compared with the output's [d:] (blanks kept, so the two stay aligned); accuracy is
-correct over compared characters.
+The seed metric (the homework's check): a string s goes through the model from a fresh state,
+and the characters of s[:-d] are compared with the output's [d:] (blanks kept, so the two stay
+aligned); accuracy is correct over compared characters.
+
+String lengths: the homework's own for its settings (fixed delay up to 4: 15..25 characters;
+variable delays up to 8: 20), and at least 20 characters longer than the delay beyond them, so
+every delay is scored on every string and every check ends.
 """
 
 from __future__ import annotations
 
 import math
 import string
+import time
 
 import torch
 
@@ -18,23 +23,45 @@ from .model import GRUMemory, VariableDelayGRUMemory
 FINAL_TEST_SEED = 20261128  # the final checks' data; training's held-out data never uses it
 FIXED_LENGTHS = (15, 25)  # the seed's fixed-delay check draws strings of 15..25 characters
 VARIABLE_LENGTH = 20  # ... and its variable-delay check strings of 20
+SEED_DELAY, SEED_MAX_DELAY = 4, 8  # the settings those lengths were made for
+MIN_COMPARED = 20  # beyond them, strings are this much longer than the longest delay
+
+
+def check_lengths(model) -> tuple[int, int]:
+    """(shortest, longest) string of the homework's check for `model`."""
+    longest_delay = max(model.head_delays)
+    if getattr(model, "kind", None) == "fixed":
+        if longest_delay <= SEED_DELAY:
+            return FIXED_LENGTHS
+        lo = longest_delay + MIN_COMPARED
+        return lo, lo + FIXED_LENGTHS[1] - FIXED_LENGTHS[0]
+    if longest_delay <= SEED_MAX_DELAY:
+        return VARIABLE_LENGTH, VARIABLE_LENGTH
+    return (longest_delay + MIN_COMPARED,) * 2
 
 
 def test_model(model: GRUMemory, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED) -> float:
     """The seed's fixed-delay check through `test_run`, over at least `n_chars` characters."""
     g = _generator(seed)
     d, correct, total = model.delay, 0, 0
-    while total < n_chars:
-        s = _random_string(model, int(torch.randint(FIXED_LENGTHS[0], FIXED_LENGTHS[1] + 1,
-                                                    (), generator=g)), g)
+    lo, hi = check_lengths(model)
+    while total < n_chars:  # ends: every string compares at least lo - d >= 11 characters
+        s = _random_string(model, int(torch.randint(lo, hi + 1, (), generator=g)), g)
         correct, total = _score(s, model.test_run(s), d, correct, total)
     return correct / total
 
 
 def test_variable_delay_model(model: VariableDelayGRUMemory, n_chars: int = 100_000,
-                              seq_length: int = VARIABLE_LENGTH,
+                              seq_length: int | None = None,
                               seed: int = FINAL_TEST_SEED) -> float:
-    """The seed's variable-delay check through `test_run`: random delays 0..max_delay."""
+    """The seed's variable-delay check through `test_run`: random delays 0..max_delay.
+
+    `seq_length` defaults to the homework's 20, or max_delay + 20 for longer delays.
+    """
+    if seq_length is None:
+        seq_length = check_lengths(model)[0]
+    if seq_length <= model.max_delay:
+        raise ValueError(f"strings of {seq_length} compare nothing at delay {model.max_delay}")
     g = _generator(seed)
     correct, total = 0, 0
     while total < n_chars:
@@ -55,9 +82,9 @@ def _score(s: str, result: str, d: int, correct: int, total: int) -> tuple[int, 
     return correct + sum(a == b for a, b in zip(expected, got)), total + len(expected)
 
 
-def seed_batches(model, n_chars: int, seed: int = FINAL_TEST_SEED, batch: int = 4096):
-    """The seed check's strings in batches: (ids (B, T_max), lengths (B, 1)), endless."""
-    lo, hi = FIXED_LENGTHS if getattr(model, "kind", None) == "fixed" else (VARIABLE_LENGTH,) * 2
+def seed_batches(model, seed: int = FINAL_TEST_SEED, batch: int = 4096):
+    """The check's strings in batches: (ids (B, T_max), lengths (B, 1)), endless."""
+    lo, hi = check_lengths(model)
     dev = model.embed.weight.device
     g = _generator(seed, dev)
     n = len(model.alphabet)
@@ -68,34 +95,39 @@ def seed_batches(model, n_chars: int, seed: int = FINAL_TEST_SEED, batch: int = 
 
 
 def seed_accuracies(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED,
-                    batch: int = 1024) -> dict[int, float]:
+                    batch: int = 1024, deadline: float | None = None) -> dict[int, float]:
     """The seed metric for every delay the model has, batched: {delay: accuracy}.
 
     Equal to looping `test_run` over the same strings (the GRU is causal, so the columns past a
-    string's end never touch its score), only far faster; at least `n_chars` per delay.
+    string's end never touch its score), only far faster; at least `n_chars` per delay, or
+    fewer when `deadline` (a time.perf_counter() value) comes first.
     """
-    return {d: c / t for d, (c, t) in seed_counts(model, n_chars, seed, batch).items()}
+    counts = seed_counts(model, n_chars, seed, batch, deadline)
+    return {d: c / t if t else 0.0 for d, (c, t) in counts.items()}
 
 
 @torch.no_grad()
-def seed_counts(model, n_chars: int, seed: int = FINAL_TEST_SEED,
-                batch: int = 1024) -> dict[int, tuple[int, int]]:
+def seed_counts(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED, batch: int = 1024,
+                deadline: float | None = None) -> dict[int, tuple[int, int]]:
     """{delay: (correct, compared)} of the seed metric: see `seed_accuracies`."""
     dev = model.embed.weight.device
     correct = torch.zeros(len(model.head_delays), dtype=torch.long, device=dev)
     total = torch.zeros_like(correct)
-    shortest = FIXED_LENGTHS[0] if getattr(model, "kind", None) == "fixed" else VARIABLE_LENGTH
-    fewest = max(1, shortest - max(model.head_delays))  # characters compared per string, at least
-    batch = min(batch, -(-n_chars // fewest))  # no more strings than one pass needs
-    for ids, lengths in seed_batches(model, n_chars, seed, batch):
+    fewest = check_lengths(model)[0] - max(model.head_delays)  # compared per string, at least
+    logits_per_string = check_lengths(model)[1] * len(model.head_delays) * (len(model.alphabet) + 1)
+    # no more strings than one pass needs, and logits of at most about 64 MB per pass
+    batch = max(1, min(batch, -(-n_chars // fewest), 16_000_000 // logits_per_string))
+    delays = torch.tensor(model.head_delays, device=dev)
+    for ids, lengths in seed_batches(model, seed, batch):  # ends: each pass adds >= `fewest`
         t = torch.arange(ids.shape[1], device=dev)
         pred = model.all_heads(model.memory(ids)[0]).argmax(-1)  # (B, T, heads)
-        for j, d in enumerate(model.head_delays):
-            mask = (t >= d) & (t < lengths)  # compared positions of the output
-            back = ids[:, (t - d).clamp(min=0)]
-            correct[j] += ((pred[:, :, j] == back) & mask).sum()
-            total[j] += mask.sum()
-        if int(total.min()) >= n_chars:
+        src = t[:, None] - delays  # (T, heads): the step each output echoes
+        mask = (src >= 0) & (t[:, None] < lengths[:, :, None])  # (B, T, heads) compared
+        back = ids[:, src.clamp(min=0)]  # (B, T, heads)
+        correct += ((pred == back) & mask).sum((0, 1))
+        total += mask.sum((0, 1))
+        if int(total.min()) >= n_chars or (deadline is not None
+                                           and time.perf_counter() >= deadline):
             break
     return {d: (c, t) for d, c, t in zip(model.head_delays, correct.tolist(), total.tolist())}
 
@@ -114,26 +146,41 @@ def lower_bound(correct: int, total: int, z: float = 1.645) -> float:
     return (centre - spread) / (1 + z * z / n)
 
 
-@torch.no_grad()
 def stream_accuracies(model, n_steps: int = 10_000, n_streams: int = 8,
-                      seed: int = FINAL_TEST_SEED, chunk: int = 1000) -> dict[int, float]:
+                      seed: int = FINAL_TEST_SEED, chunk: int = 1000,
+                      deadline: float | None = None) -> dict[int, float]:
     """Accuracy on `n_streams` unbroken streams of `n_steps` for every delay: {delay: accuracy}.
 
-    Only steps t >= d are scored: those where the true echo is a symbol.
+    Only steps t >= d are scored: those where the true echo is a symbol. A `deadline` (a
+    time.perf_counter() value) cuts the streams short: the steps run so far are scored.
     """
+    counts = stream_counts(model, n_steps, n_streams, seed, chunk, deadline)
+    return {d: c / t if t else 0.0 for d, (c, t) in counts.items()}
+
+
+@torch.no_grad()
+def stream_counts(model, n_steps: int = 10_000, n_streams: int = 8,
+                  seed: int = FINAL_TEST_SEED, chunk: int = 1000,
+                  deadline: float | None = None) -> dict[int, tuple[int, int]]:
+    """{delay: (correct, scored)} on unbroken streams: see `stream_accuracies`."""
     dev = model.embed.weight.device
     g = _generator(seed + 1, dev)
     ids = torch.randint(1, len(model.alphabet) + 1, (n_streams, n_steps), generator=g, device=dev)
-    correct = torch.zeros(len(model.head_delays), dtype=torch.long, device=dev)
-    h = None
+    delays = torch.tensor(model.head_delays, device=dev)
+    correct = torch.zeros(len(delays), dtype=torch.long, device=dev)
+    h, done = None, 0
     for start in range(0, n_steps, chunk):
         out, h = model.memory(ids[:, start:start + chunk], h)
-        pred = model.all_heads(out).argmax(-1)
-        for j, d in enumerate(model.head_delays):
-            lo, hi = max(start, d), start + pred.shape[1]
-            if lo < hi:
-                correct[j] += (pred[:, lo - start:, j] == ids[:, lo - d:hi - d]).sum()
-    return {d: c / (n_streams * (n_steps - d)) for d, c in zip(model.head_delays, correct.tolist())}
+        pred = model.all_heads(out).argmax(-1)  # (B, T, heads)
+        t = torch.arange(start, start + pred.shape[1], device=dev)
+        src = t[:, None] - delays  # (T, heads)
+        hit = (pred == ids[:, src.clamp(min=0)]) & (src >= 0)
+        correct += hit.sum((0, 1))
+        done = start + pred.shape[1]
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
+    scored = (done - delays).clamp(min=0) * n_streams
+    return {d: (c, s) for d, c, s in zip(model.head_delays, correct.tolist(), scored.tolist())}
 
 
 def random_text(n: int, symbols: str = string.ascii_lowercase, seed: int = 0) -> str:

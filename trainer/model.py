@@ -39,9 +39,14 @@ class _EchoGRU(nn.Module):
         """GRU outputs (B, T, H) and the final state for a batch of symbol-id sequences."""
         return self.gru(self.embed(ids), h)
 
-    def all_heads(self, out: torch.Tensor) -> torch.Tensor:
-        """Logits of every head: (..., heads, N+1)."""
-        return self.heads(out).unflatten(-1, (len(self.head_delays), self.n_categories + 1))
+    def all_heads(self, out: torch.Tensor, n: int | None = None) -> torch.Tensor:
+        """Logits of every head, or of the first `n`: (..., heads, N+1)."""
+        k = self.n_categories + 1
+        if n is None or n >= len(self.head_delays):
+            return self.heads(out).unflatten(-1, (len(self.head_delays), k))
+        rows = slice(0, n * k)  # a curriculum trains the short delays' heads first
+        logits = nn.functional.linear(out, self.heads.weight[rows], self.heads.bias[rows])
+        return logits.unflatten(-1, (n, k))
 
     @torch.no_grad()
     def step(self, ids: torch.Tensor, h: torch.Tensor | None = None):
@@ -125,10 +130,11 @@ class VariableDelayGRUMemory(_EchoGRU):
 
 def _alphabet_for(n_categories: int, alphabet) -> Alphabet:
     if alphabet is None:
-        preset = next((v for v in ALPHABETS.values() if len(v) == n_categories), None)
+        preset = next((name for name, (symbols, _) in ALPHABETS.items()
+                       if len(symbols) == n_categories), None)
         if preset is None:
             raise ValueError(f"no preset alphabet has {n_categories} symbols; pass alphabet=")
-        alphabet = preset
+        alphabet = Alphabet.named(preset)
     if isinstance(alphabet, str):
         alphabet = Alphabet(alphabet)
     if len(alphabet) != n_categories:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -38,25 +40,57 @@ class TrainingBar:
         rate = p.samples / p.seconds if p.seconds else 0.0
         stats = (f"{rate / 1000:,.0f}k sym/s  loss {p.loss:.4f}  "
                  f"held-out {100 * p.heldout:.3f}%")
+        if p.trained_delay < self.cfg.delay and self.cfg.kind == "variable":
+            stats += f"  delays 0-{p.trained_delay}"
         if p.heldout_stream:
             stats += f"  stream {100 * p.heldout_stream:.3f}%"
-        self.progress.update(self.task, completed=min(p.seconds, self.cfg.max_seconds),
-                             stats=stats)
+        # a run that reaches its target stops early: the bar says so rather than stopping short
+        done = self.cfg.max_seconds if p.reached else min(p.seconds, self.cfg.max_seconds)
+        self.progress.update(self.task, completed=done, stats=stats)
         if not console.is_terminal and p.seconds - self.last_log >= self.LOG_EVERY:
             self.last_log = p.seconds
             console.print(f"{p.seconds:6.1f} s  step {p.step}  {stats}", highlight=False)
 
 
-def print_eval_table(title, seed_acc, stream_acc, footer="", chars=100_000,
-                     stream_steps=10_000):
-    console.print(f"[bold]{title}[/]")
-    table = Table(caption=footer or None)
+def print_reached(cfg, p) -> None:
+    """One line on why training stopped: the target reached early, or a limit."""
+    if p.reached:
+        print(f"echo-train: target reached at step {p.step:,} after {p.seconds:.1f} s: held-out "
+              f"{pct(p.heldout)} at the worst delay, {100 * cfg.target:g}% within 95% "
+              "confidence, so training stopped early", flush=True)
+        return
+    limit = (f"--max-steps {cfg.max_steps}" if cfg.max_steps is not None
+             and p.step >= cfg.max_steps else f"--max-seconds {cfg.max_seconds:g}")
+    print(f"echo-train: warning: stopped by {limit} at step {p.step:,}: held-out "
+          f"{pct(p.heldout)} at the worst delay has not reached --target {100 * cfg.target:g}%; "
+          "the file is written anyway (train longer with --max-seconds)", file=sys.stderr,
+          flush=True)
+
+
+def print_eval_table(title, seed_counts, stream_counts, footer="", chars=100_000,
+                     stream_steps=10_000, streams=8):
+    """Per delay: {delay: (correct, compared)} of the homework's check (at least `chars`
+    characters per delay) and of `streams` unbroken streams of `stream_steps`."""
+    console.print(f"[bold]{title}[/]", highlight=False, soft_wrap=True)
+    table = Table()
     table.add_column("delay", justify="right")
-    table.add_column(f"seed check ({chars:,} chars)", justify="right")
-    table.add_column(f"{stream_steps:,}-step streams", justify="right")
-    for d in seed_acc:
-        table.add_row(str(d), pct(seed_acc[d]), pct(stream_acc[d]))
+    table.add_column("homework's check", justify="right")
+    table.add_column("long streams", justify="right")
+    for d in seed_counts:
+        table.add_row(str(d), counted(*seed_counts[d]), counted(*stream_counts[d]))
+    if len(seed_counts) > 1:
+        worst = min(seed_counts.values(), key=lambda ct: ct[0] / ct[1])
+        worst_stream = min(stream_counts.values(), key=lambda ct: ct[0] / ct[1])
+        table.add_row("worst", counted(*worst), counted(*worst_stream), style="bold")
     console.print(table)
+    console.print(f"homework's check: ≥ {chars:,} characters per delay; long streams: {streams} "
+                  f"unbroken streams of {stream_steps:,} steps" + (f"; {footer}" if footer else ""),
+                  highlight=False, soft_wrap=True)
+
+
+def counted(correct: int, total: int) -> str:
+    """'99.998% (2 wrong)': the accuracy with its errors, which say more at 99.99%."""
+    return f"{100 * correct / total if total else 0.0:.4f}% ({total - correct:,} wrong)"
 
 
 def pct(x: float) -> str:

@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import struct
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,8 +13,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .alphabet import Alphabet, alphabet_problem
+from .alphabet import EXACT, FOLD, Alphabet, alphabet_problem, default_case
 from .model import GRUMemory, VariableDelayGRUMemory
+from .outpath import OutputError, output_target, replace_atomically
 
 FORMAT = "echo-gru"
 VERSION = "1"
@@ -41,39 +41,25 @@ def shipped_weights(name: str) -> Path:
     return shipped_weights_dir() / f"{name}.safetensors"
 
 
-def save_model(model, path, **meta) -> None:
-    """Write `model` to `path` atomically: an interrupted write leaves any old file whole."""
-    path = Path(path)
+def save_model(model, path, **meta) -> Path:
+    """Write `model` to `path` atomically: an interrupted write leaves any old file whole.
+
+    Refuses (OutputError) a path that is not a regular file: see trainer.outpath. Returns the
+    file written (a symbolic link's target, when `path` is a link).
+    """
+    target = output_target(path)
     info = {
         "format": FORMAT, "version": VERSION, "kind": model.kind,
-        "alphabet": model.alphabet.symbols, "hidden_size": str(model.hidden_size),
+        "alphabet": model.alphabet.symbols, "case": model.alphabet.case,
+        "hidden_size": str(model.hidden_size),
         KINDS[model.kind]: str(model.head_delays[-1]),
         "torch_version": torch.__version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     info.update({k: str(v) for k, v in meta.items()})
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=info)
-        os.chmod(tmp, _mode_for(path))
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _mode_for(path: Path) -> int:
-    """The replaced file's permissions, or the umask's default (mkstemp's 0600 is too tight)."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+    replace_atomically(target, lambda tmp: save_file(tensors, tmp, metadata=info))
+    return target
 
 
 def read_metadata(path) -> dict[str, str]:
@@ -134,12 +120,16 @@ def _model_from_metadata(path: Path, meta: dict):
     kind = meta["kind"]
     if kind not in KINDS:
         raise WeightsError(f"{path}: metadata 'kind' is {kind!r}, expected fixed or variable")
-    problem = alphabet_problem(meta["alphabet"])
+    # files from before the text alphabet have no 'case': their lower-case symbols fold
+    case = meta.get("case", default_case(meta["alphabet"]))
+    if case not in (FOLD, EXACT):
+        raise WeightsError(f"{path}: metadata 'case' is {case!r}, expected {FOLD!r} or {EXACT!r}")
+    problem = alphabet_problem(meta["alphabet"], case)
     if problem:
         raise WeightsError(f"{path}: metadata 'alphabet' {meta['alphabet']!r} {problem}")
     hidden = _int_meta(path, meta, "hidden_size", 1, MAX_HIDDEN)
     delay = _int_meta(path, meta, KINDS[kind], 0, MAX_DELAY)
-    alphabet = Alphabet(meta["alphabet"])
+    alphabet = Alphabet(meta["alphabet"], case)
     if kind == "fixed":
         return GRUMemory(hidden, len(alphabet), delay=delay, alphabet=alphabet)
     return VariableDelayGRUMemory(hidden, delay, len(alphabet), alphabet=alphabet)

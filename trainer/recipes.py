@@ -1,0 +1,51 @@
+"""The shipped recipes: how each model echo-gru ships (and benchmarks) is trained.
+
+`echo-train`, `echo-train bench` and the app's training panel all read these, so a recipe is
+changed in one place. Each is a whole TrainConfig; the weights file records the settings a run
+used, so any file can be remade. `TrainConfig()`'s own defaults are the `fixed` recipe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .train import TrainConfig
+
+RECIPES: dict[str, TrainConfig] = {
+    # the homework's fixed delay 4 on letters: 128 streams x 16 steps, a large step
+    "fixed": TrainConfig(),
+    # the homework's variable delays 0..8 on letters
+    "variable": TrainConfig(kind="variable", hidden=128, delay=8, batch=64, chunk=32, lr=2e-3,
+                            max_seconds=600.0),
+    # printable ASCII, delays 0..16: wider, with a delay curriculum
+    "text": TrainConfig(kind="variable", hidden=256, delay=16, alphabet="text", batch=64,
+                        chunk=32, lr=2e-3, curriculum=4, curriculum_step=2,
+                        max_seconds=3 * 3600.0),
+    # letters, delays 0..32: the long-memory recipe
+    "long": TrainConfig(kind="variable", hidden=256, delay=32, batch=64, chunk=48, lr=2e-3,
+                        curriculum=8, curriculum_step=4, max_seconds=3 * 3600.0),
+}
+RECIPE_HELP = {
+    "fixed": "fixed delay 4, letters (the homework's first model)",
+    "variable": "delays 0-8, letters (the homework's second model)",
+    "text": "delays 0-16, printable ASCII (the app's default model)",
+    "long": "delays 0-32, letters",
+}
+
+
+def recipe_for(kind: str, alphabet: str = "letters", delay: int | None = None) -> str:
+    """The name of the recipe that suits a run: its kind and alphabet, and the shortest
+    recipe delay that reaches `delay` (the longest when none does)."""
+    same = [n for n, r in RECIPES.items() if r.kind == kind and r.alphabet == alphabet]
+    same = same or [n for n, r in RECIPES.items() if r.kind == kind and r.alphabet == "letters"]
+    same.sort(key=lambda n: RECIPES[n].delay)
+    if delay is None:
+        return same[0]
+    return next((n for n in same if RECIPES[n].delay >= delay), same[-1])
+
+
+def config(name: str, **overrides) -> TrainConfig:
+    """Recipe `name` with some settings replaced (None values are left as the recipe has them)."""
+    if name not in RECIPES:
+        raise ValueError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
+    return replace(RECIPES[name], **{k: v for k, v in overrides.items() if v is not None})
