@@ -1,9 +1,8 @@
 """echo-tui: type, and watch a GRU echo your keys back with a delay.
 
-The app is a view of one EchoSession (`app.session`). Torch and the model load in a thread after
-the first frame is drawn; keys pressed meanwhile wait in a queue and are fed, in order, once the
-model is ready. Long pastes go through the same queue in slices, with the screen redrawn between
-slices, so a 100,000-character paste never freezes it.
+The app is a view of one EchoSession (`app.session`). It loads models (in a thread, after the
+first frame is drawn, so the frame never waits for torch), cycles through them, and owns help,
+the palette and quitting; the echo screen owns typing and the views.
 
 This module imports neither torch nor trainer at import time: that is what makes the first frame
 fast.
@@ -12,120 +11,38 @@ fast.
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import time
-from collections import deque
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
 
-from textual import events, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual import work
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
 
-from .widgets import DelaySlider, HelpScreen, MemoryView, Tapes, TextLine
+from .cli import one_line
+from .screens import EchoScreen
+from .screens.echo import BINDINGS as SCREEN_BINDINGS
+from .screens.echo import describe_alphabet, short_alphabet
+from .widgets import HelpScreen, PathPrompt
 
-MIN_WIDTH, MIN_HEIGHT = 60, 18
-PASTE_SLICE = 2048  # symbols fed per model call while a long paste goes through
-FRAME_S = 1 / 30  # feed for about a frame, then let the screen draw and keys act
-SHIPPED = {"variable": "variable_delay", "fixed": "fixed_delay"}
-
-_DELAY = Binding.Group("delay")
-SCREEN_BINDINGS = [
-    Binding("left", "app.delay(-1)", "delay", id="delay-down", group=_DELAY),
-    Binding("right", "app.delay(1)", "delay", id="delay-up", group=_DELAY),
-    Binding("left_square_bracket", "app.delay(-1)", "delay -1", show=False,
-            id="delay-down-bracket", key_display="["),
-    Binding("right_square_bracket", "app.delay(1)", "delay +1", show=False,
-            id="delay-up-bracket", key_display="]"),
-    Binding("backspace", "app.undo", "undo", id="undo"),
-    Binding("ctrl+r", "app.reset", "reset", id="reset"),
-    Binding("f2", "app.toggle_memory", "memory", id="toggle-memory"),
-    Binding("f3", "app.switch_model", "model", id="switch-model"),
-]
-APP_BINDINGS = [
-    Binding("f1", "help", "help", id="help"),
-    Binding("ctrl+q", "quit", "quit", id="quit", priority=True),
-    Binding("ctrl+p", "command_palette", "commands", id="command-palette", priority=True,
-            show=False),  # the footer shows the palette key on its right anyway
-]
-HELP = {  # action -> what the help screen says it does
-    "app.delay(-1)": "shorten the delay by one step",
-    "app.delay(1)": "lengthen the delay by one step",
-    "app.undo": "undo one step; the memory goes back exactly",
-    "app.reset": "forget what was typed and the GRU's memory",
-    "app.toggle_memory": "show or hide the memory view",
-    "app.switch_model": "switch: shipped variable- / fixed-delay model",
-    "help": "open or close this help",
-    "quit": "quit",
-    "command_palette": "commands: reset, set delay, switch model…",
-}
+SHIPPED = ("text_delay", "variable_delay", "fixed_delay")  # f3's order; the first opens
 
 
-class EchoScreen(Screen):
-    """The main screen: slider, tapes, memory, notice and status lines."""
+@dataclass(eq=False)
+class Trained:
+    """A model trained in the app: a choice of the f3 cycle with no file until it is saved."""
 
-    BINDINGS = SCREEN_BINDINGS
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield DelaySlider(id="slider")
-        tapes = Tapes(id="tapes")
-        tapes.border_title = "typed, and its echo"
-        yield tapes
-        memory = MemoryView(id="memory")
-        memory.border_title = "memory: the GRU's hidden state"
-        memory.border_subtitle = "−1 blue · 0 grey · +1 orange"
-        yield memory
-        yield TextLine(id="notice")
-        yield TextLine(id="status")
-        yield Footer()
-        yield Static("", id="too-small", markup=False)
-
-    def on_mount(self) -> None:
-        self._fit(self.app.size.width, self.app.size.height)
-        self.query_one("#memory").set_class(not self.app.show_memory, "-hidden")
-        self.app.refresh_views()
-        self.call_after_refresh(self.app.start_loading)
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._fit(event.size.width, event.size.height)
-        self.call_after_refresh(self.app.refresh_views)  # the status line picks a form that fits
-
-    def _fit(self, width: int, height: int) -> None:
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.set_class(small, "-too-small")
-        if small:
-            self.query_one("#too-small", Static).update(
-                f"The terminal is too small: {width}×{height}.\n"
-                f"echo-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}.")
-
-    async def on_key(self, event: events.Key) -> None:
-        # Every key that touches the stream is handled here, in arrival order. Left to bubble to
-        # the app, a binding's key would run after printable keys that arrived behind it (a burst
-        # "ab", backspace, "c" would come out "ab" instead of "ac").
-        session = self.app.session
-        ch = event.character
-        typed = ch is not None and len(ch) == 1 and ch.isprintable()
-        if not (typed and session is not None and session.alphabet.id_of(ch) is not None):
-            bindings = self._bindings.key_to_bindings.get(event.key)
-            if bindings:
-                event.stop()
-                event.prevent_default()
-                await self.run_action(bindings[0].action)
-                return
-        if typed:
-            event.stop()
-            event.prevent_default()
-            self.app.feed_text(ch)
-
-    def on_paste(self, event: events.Paste) -> None:
-        event.stop()
-        self.app.feed_text(event.text)
-
-    def on_delay_slider_picked(self, message: DelaySlider.Picked) -> None:
-        self.app.set_delay(message.delay)
+    model: object
+    label: str
+    path: Path | None = None
+SHIPPED_NAMES = {"text_delay": "the shipped text model", "variable_delay":
+                 "the shipped variable-delay letters model", "fixed_delay":
+                 "the shipped fixed-delay letters model"}
 
 
 class EchoApp(App):
@@ -133,20 +50,28 @@ class EchoApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "echo-gru"
-    BINDINGS = APP_BINDINGS
+    BINDINGS = [
+        Binding("f1", "help", "help", show=False, id="help-app"),
+        Binding("ctrl+q", "quit", "quit", id="quit", show=False),  # the screen's shows it
+        Binding("ctrl+p", "command_palette", "commands", id="command-palette", priority=True,
+                show=False),  # the footer shows the palette key on its right anyway
+    ]
 
     def __init__(self, weights: str | Path | None = None, delay: int | None = None, *,
-                 memory: bool = True, clock: Callable[[], float] | None = None) -> None:
+                 memory: bool = True, clock: Callable[[], float] | None = None,
+                 start_run: Callable | None = None) -> None:
         super().__init__()
+        self.start_run = start_run  # how the training panel starts a run (tests script one)
         self.weights = Path(weights) if weights is not None else None
         self.start_delay = delay
-        self.session = None  # the EchoSession, once the model has loaded
+        self.session = None  # the EchoSession, once a model has loaded
         self.error: str | None = None  # why the app gave up at start, for the command line
         self.show_memory = memory
         self._clock = clock  # the sessions' timer; tests pass a fake one for stable pictures
-        self._queue: deque[tuple] = deque()  # ("feed", text) / ("backspace",), in key order
-        self._pumping = False
-        self._told_alphabet = False
+        # what f3 cycles through: shipped names and paths of the user's own files
+        self.choices: list[str | Path] = [*([self.weights] if self.weights else []), *SHIPPED]
+        self.current: str | Path = self.choices[0]
+        self._before_open = self.current  # where an opened file joins the cycle: after this
         self._switching = False
         self.first_frame_at: float | None = None
         self.model_ready_at: float | None = None
@@ -158,11 +83,33 @@ class EchoApp(App):
     def start_loading(self) -> None:
         """Called once the first frame is drawn: only now does torch get imported."""
         self.first_frame_at = time.perf_counter()
-        self._load(self.weights, self.start_delay, switching=False)
+        self.torch_at_first_frame = "torch" in sys.modules  # the bench checks it stays False
+        self._load(self.current, self.start_delay, switching=False)
+
+    # -- what the tests and the bench drive ------------------------------------------------
+    def feed_text(self, text: str) -> None:
+        self.main.feed_text(text)
+
+    def action_reset(self) -> None:
+        self.main.action_reset()
+
+    @property
+    def busy(self) -> bool:
+        """True while keys or a paste wait to be fed, or a model is loading."""
+        return self.session is None or self._switching or self.main.busy
+
+    async def wait_idle(self) -> None:
+        """Until the model is ready and everything queued has been fed (for tests and bench)."""
+        while self.busy:
+            await asyncio.sleep(0.005)
 
     # -- loading ---------------------------------------------------------------------------
-    def load_session(self, path: Path | None, delay: int | None, strict: bool = True):
-        """Load a model and start a session on it (runs in a thread; tests may wrap it)."""
+    def load_session(self, choice: str | Path, delay: int | None, strict: bool = True):
+        """Load a model and start a session on it (runs in a thread; tests may wrap it).
+
+        `choice` is a shipped model's name or a path. Not `strict`: a delay the model does not
+        have falls back to its default.
+        """
         import torch
 
         torch.set_num_threads(1)  # a keystroke's step is tiny: more threads only add latency
@@ -170,211 +117,186 @@ class EchoApp(App):
 
         from .session import EchoSession
 
-        path = shipped_weights(SHIPPED["variable"]) if path is None else path
-        model = load_model(path)
-        with torch.no_grad():  # warm up: the first key should not pay for it
-            model.step(torch.ones(1, dtype=torch.long))
-            model.memory(torch.ones(1, 8, dtype=torch.long))
+        if isinstance(choice, Trained):
+            model, path = choice.model, choice.path
+        else:
+            path = shipped_weights(choice) if isinstance(choice, str) else Path(choice)
+            model = load_model(path)
+        warm = EchoSession(model, undo_steps=1, keep_steps=1)
+        warm.feed(model.alphabet.symbols[0] * 8)  # warm up both paths, so the first key and
+        warm.feed(model.alphabet.symbols[0])  # the first paste do not pay for it
         if not strict and delay not in model.head_delays:
             delay = None
         kwargs = {"clock": self._clock} if self._clock is not None else {}
-        return EchoSession(model, delay, **kwargs), Path(path)
+        return EchoSession(model, delay, **kwargs), path
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def _load(self, path: Path | None, delay: int | None, switching: bool) -> None:
+    def _load(self, choice: str | Path, delay: int | None, switching: bool) -> None:
         try:
-            session, path = self.load_session(path, delay, strict=not switching)
+            session, path = self.load_session(choice, delay, strict=not switching)
         except Exception as e:  # noqa: BLE001 - whatever it is, the app must not hang "loading"
-            self.call_from_thread(self._load_failed, e, switching)
+            self.call_from_thread(self._load_failed, e, choice, switching)
             return
-        self.call_from_thread(self._model_ready, session, path)
+        self.call_from_thread(self._model_ready, session, path, choice)
 
-    def _load_failed(self, error: Exception, switching: bool) -> None:
+    def _load_failed(self, error: Exception, choice, switching: bool) -> None:
         from trainer import WeightsError
 
         self._switching = False
         if switching or self.session is not None:
             # plain text: a path or message with "[/b]" in it would be a markup error
-            self.notify(str(error), title="Cannot switch model", severity="error", markup=False)
-            self._notice("")
-            self.refresh_views()
+            self.notify(one_line(str(error)), title="Cannot switch model", severity="error",
+                        markup=False)
+            self.main.say("")
+            self.main.refresh_views()
             return
         # a bad file exits 1 with the WeightsError's sentence; a bad start delay exits 2
         self.error = str(error)
         usage = isinstance(error, ValueError) and not isinstance(error, WeightsError)
         self.exit(return_code=2 if usage else 1)
 
-    def _model_ready(self, session, path: Path) -> None:
+    def _model_ready(self, session, path: Path | None, choice) -> None:
         old, self.session = self.session, session
         self._switching = False
+        if path is not None:
+            choice = self._shipped_name(path) or choice  # a shipped file given by its path
+        self.current = choice
+        if choice not in self.choices:
+            self.choices.insert(self.choices.index(self._before_open) + 1, choice)
         self.weights_path = path
-        self.sub_title = path.name
-        if old is not None and old.steps:
-            # what was typed carries over: fed to the new model before any key still queued
-            self._queue.appendleft(("feed", old.stream))
+        self.sub_title = path.name if path is not None else choice.label
+        if old is not None and old.typed:
+            # what was typed carries over, as typed: fed to the new model before any key still
+            # queued; what it cannot read is skipped, and the notice says how much
+            self.main.refeed_first(old.typed, f"now {self.model_name(choice)}")
         if self.model_ready_at is None:
             self.model_ready_at = time.perf_counter()
-        self.main.query_one("#memory").refresh(layout=True)
-        self.refresh_views()
-        self._kick()
+        self.main.memory.refresh(layout=True)
+        self.main.refresh_views()
+        self.main.kick()
 
-    # -- feeding -----------------------------------------------------------------------------
-    def feed_text(self, text: str) -> None:
-        """Feed typed or pasted text: now if nothing waits before it, else after what waits."""
-        if self.session is not None and not self._queue and len(text) <= PASTE_SLICE:
-            self._feed_now(text)
-            self.refresh_views()
-            return
-        if self._queue and self._queue[-1][0] == "feed":
-            self._queue[-1] = ("feed", self._queue[-1][1] + text)
-        else:
-            self._queue.append(("feed", text))
-        self._kick()
-        self.refresh_views()
-
-    @property
-    def busy(self) -> bool:
-        """True while keys or a paste wait to be fed (or the model is still loading)."""
-        return bool(self._queue) or self._pumping or self.session is None or self._switching
-
-    async def wait_idle(self) -> None:
-        """Until the model is ready and everything queued has been fed (for tests and bench)."""
-        while self.busy:
-            await asyncio.sleep(0.005)
-
-    def _kick(self) -> None:
-        if not self._pumping and self.session is not None and self._queue:
-            self._pumping = True
-            self.run_worker(self._pump(), group="feed", exclusive=False)
-
-    async def _pump(self) -> None:
-        try:
-            while self._queue and self.session is not None:
-                # a redraw costs tens of milliseconds: one per frame, not one per slice
-                frame_ends = time.perf_counter() + FRAME_S
-                while self._queue and time.perf_counter() < frame_ends:
-                    op = self._queue.popleft()
-                    if op[0] == "feed":
-                        text = op[1]
-                        if len(text) > PASTE_SLICE:
-                            self._queue.appendleft(("feed", text[PASTE_SLICE:]))
-                            text = text[:PASTE_SLICE]
-                        self._feed_now(text)
-                    else:
-                        self._backspace_now()
-                waiting = sum(len(o[1]) for o in self._queue if o[0] == "feed")
-                if waiting:
-                    self._notice(f"feeding the paste: {waiting:,} characters to go")
-                self.refresh_views()
-                await asyncio.sleep(0)  # let the screen draw and other keys act
-        finally:
-            self._pumping = False
-
-    def _feed_now(self, text: str) -> None:
-        session = self.session
-        steps = session.feed(text)
-        skipped = session.last_skipped
-        if skipped is None:
-            self._notice("")
-            return
-        if len(text) == 1:
-            self._notice(f"skipped {skipped!r}: not in the model's alphabet, so no step")
-        else:
-            self._notice(f"fed {steps:,} steps; skipped {len(text) - steps:,} characters "
-                         "outside the model's alphabet")
-        if not self._told_alphabet:
-            self._told_alphabet = True
-            self.notify(f"This model reads only {describe_alphabet(session.alphabet)}; other "
-                        "keys are shown as skipped and are no step of the GRU.",
-                        title=f"{skipped!r} skipped", markup=False)
-
-    def _backspace_now(self) -> None:
-        session = self.session
-        if session.backspace():
-            self._notice("")
-        elif session.steps:
-            self._notice(f"cannot undo further: only the last {session.undo_steps:,} steps "
-                         "can be undone")
-
-    def _notice(self, text: str) -> None:
-        self.main.query_one("#notice", TextLine).show(text)
-
-    # -- actions -----------------------------------------------------------------------------
-    def action_undo(self) -> None:
-        if self.session is None or self._queue:
-            self._queue.append(("backspace",))
-            self._kick()
-            return
-        self._backspace_now()
-        self.refresh_views()
-
-    def action_reset(self) -> None:
-        self._queue.clear()  # a reset also drops what was still waiting to be fed
-        if self.session is not None:
-            self.session.reset()
-        self._notice("reset: the stream and the GRU's memory are empty")
-        self.refresh_views()
-
-    def action_delay(self, step: int) -> None:
-        session = self.session
-        if session is None:
-            return
-        if session.kind == "fixed":
-            self._notice(f"the fixed-delay model echoes at delay {session.delay} only")
-            return
-        delays = session.delays
-        k = delays.index(session.delay) + step
-        self.set_delay(delays[max(0, min(len(delays) - 1, k))])
-
-    def set_delay(self, delay: int) -> None:
-        """Show the whole stream's echo at `delay` (no re-run: every head was kept)."""
-        if self.session is None:
-            return
-        try:
-            self.session.delay = delay
-        except ValueError as e:
-            self._notice(str(e))
-            return
-        self.refresh_views()
-
-    def action_toggle_memory(self) -> None:
-        self.show_memory = not self.show_memory
-        self.main.query_one("#memory").set_class(not self.show_memory, "-hidden")
-
-    def action_switch_model(self) -> None:
-        if self.session is None or self._switching:
-            self._notice("the model is still loading")
-            return
+    def _shipped_name(self, path: Path) -> str | None:
         from trainer import shipped_weights
 
-        other = "fixed" if self.session.kind == "variable" else "variable"
+        here = Path(path).resolve()
+        found = next((n for n in SHIPPED if shipped_weights(n).resolve() == here), None)
+        if found is not None and here in [Path(c).resolve() for c in self.choices
+                                          if not isinstance(c, str)]:
+            self.choices = [c for c in self.choices
+                            if isinstance(c, str) or Path(c).resolve() != here]
+        return found
+
+    def model_name(self, choice) -> str:
+        if isinstance(choice, Trained):
+            return "the model trained here"
+        return SHIPPED_NAMES.get(choice, str(choice)) if isinstance(choice, str) else (
+            Path(choice).name)
+
+    def _switch_to(self, choice: str | Path) -> None:
+        if self.session is None or self._switching:
+            self.main.say("the model is still loading")
+            return
         self._switching = True
-        self._notice(f"loading the shipped {other}-delay model…")
-        self._load(shipped_weights(SHIPPED[other]), self.session.delay, switching=True)
+        self._before_open = self.current
+        self.main.say(f"loading {self.model_name(choice)}…")
+        self._load(choice, self.session.delay, switching=True)
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_switch_model(self) -> None:
+        """f3: the next model in the cycle (shipped ones, and any the user gave or opened)."""
+        k = self.choices.index(self.current) if self.current in self.choices else -1
+        self._switch_to(self.choices[(k + 1) % len(self.choices)])
+
+    def use_trained(self, model, label: str) -> None:
+        """A model trained in the app takes over the session, joining the f3 cycle."""
+        self._switch_to(Trained(model, label))
+
+    def save_trained(self, model, cfg, checkpoint) -> None:
+        """Ask where, then write the trained model there (atomically, never over a non-file)."""
+        def chosen(path: str | None) -> None:
+            if path:
+                self._save(model, cfg, checkpoint, Path(path).expanduser())
+
+        self.push_screen(PathPrompt(
+            "Save the trained model", "A weights file; afterwards `echo-tui --weights PATH` "
+            "opens it.", "trained.safetensors"), chosen)
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def _save(self, model, cfg, checkpoint, path: Path) -> None:
+        from trainer import save_model
+
+        try:
+            written = save_model(model, path, recipe="echo-tui", config=json.dumps(asdict(cfg)),
+                                 seed=cfg.seed, device=cfg.device, train_steps=checkpoint.step,
+                                 train_seconds=f"{checkpoint.seconds:.2f}",
+                                 train_samples=checkpoint.samples,
+                                 heldout_accuracy=f"{checkpoint.heldout:.6f}",
+                                 command="echo-tui training panel")
+        except (ValueError, OSError) as e:
+            self.call_from_thread(self.notify, one_line(str(e)), title="Not saved",
+                                  severity="error", markup=False)
+            return
+        for choice in self.choices:
+            if isinstance(choice, Trained) and choice.model is model:
+                choice.path = written
+        self.call_from_thread(self.main.say, one_line(
+            f"saved {written}: open it with echo-tui --weights {path}"))
+
+    def action_open_weights(self) -> None:
+        def opened(path: str | None) -> None:
+            if path:
+                self._switch_to(Path(path).expanduser())
+
+        self.push_screen(PathPrompt(
+            "Open weights", "A weights file made by echo-train. What you typed is kept and "
+            "fed to it; f3 then cycles through it too."), opened)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
-        self.push_screen(HelpScreen(self.help_rows(), self._help_intro()))
+        help_screen = HelpScreen(self.help_intro(), self.help_sections(), self.main.feed_text)
+        self.push_screen(help_screen, help_screen.deliver)
 
-    def help_rows(self) -> list[tuple[str, str]]:
-        """(keys, what they do) for every binding, keys of one action on one row."""
-        alphabet = (describe_alphabet(self.session.alphabet) if self.session is not None
-                    else "the model's symbols")
+    def help_intro(self) -> str:
+        return ("Each key you type is one step of a GRU, its memory kept from key to key. Under "
+                "what you typed is its echo at the chosen delay.")
+
+    def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        s = self.session
+        alphabet = short_alphabet(s.alphabet) if s is not None else "symbols"
+        reads = (f"{describe_alphabet(s.alphabet)}; "
+                 f"{'upper case folds to lower' if s.alphabet.case == 'fold' else 'case kept'}"
+                 if s is not None else "the model's symbols")
         keys: dict[str, list[str]] = {}
-        for binding in [*SCREEN_BINDINGS, *APP_BINDINGS]:
-            keys.setdefault(binding.action, []).append(self.get_key_display(binding))
-        return [(alphabet, "one step each (upper case folds)"),
-                ("other printable keys", "shown as skipped: no step"),
-                ("paste", "every character in order, as if typed"),
-                *((" or ".join(k), HELP[action]) for action, k in keys.items()),
-                ("click the slider", "set the delay")]
-
-    def _help_intro(self) -> str:
-        return ("Each key you type is one step of a GRU, its memory kept from key to key. "
-                "Under what you typed is its echo at the chosen delay: blanks as ·, "
-                "mistakes highlighted.")
+        for binding in SCREEN_BINDINGS:
+            if binding.tooltip:
+                keys.setdefault(binding.tooltip, []).append(self.get_key_display(binding))
+        return [
+            ("Keys", [
+                (alphabet, f"one GRU step each: {reads}"),
+                ("other keys", "no step: marked dim over the next typed key (the key itself, or "
+                               "how many), and named on the notice line"),
+                ("paste", "every character in order, exactly as if typed"),
+                *((" or ".join(k), what) for what, k in keys.items()),
+                ("^p", "commands: reset, set delay, switch or open a model, views…"),
+                ("click the slider", "set the delay"),
+                ("mouse wheel", "scroll the tapes"),
+            ]),
+            ("The tapes", [
+                ("·", "a blank: the model's 'nothing yet' (the first keys have no echo)"),
+                ("␣", "a space (the text model reads it)"),
+                ("red", "a mistake: not the key typed as many steps back as the delay"),
+                ("tinted", "the model was unsure of its answer: light under 99% sure, deeper "
+                           "under 90%, deepest under 50%"),
+            ]),
+            ("The status line", [
+                ("acc", "share of echoes at this delay that were right, over every step since "
+                        "the reset that has a symbol to echo"),
+                ("conf", "the model's mean probability for its own answers at this delay"),
+                ("µs/step", "time the GRU took per step for the last key or paste"),
+            ]),
+        ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -382,71 +304,22 @@ class EchoApp(App):
                             self.action_reset)
         if self.session is not None:
             for d in self.session.delays:
-                yield SystemCommand(f"Set delay {d}", f"Echo each key {d} steps later",
-                                    partial(self.set_delay, d),
-                                    discover=len(self.session.delays) <= 16)
-        yield SystemCommand("Switch model", "Between the shipped variable- and fixed-delay "
-                            "models (f3)", self.action_switch_model)
-        yield SystemCommand("Toggle memory view", "Show or hide the GRU's hidden state (f2)",
-                            self.action_toggle_memory)
-
-    # -- drawing -----------------------------------------------------------------------------
-    def refresh_views(self) -> None:
-        """Redraw what shows the session; Textual paints at most once a frame, however often
-        this is called."""
-        main = self.main
-        for widget in (main.query_one(Tapes), main.query_one(DelaySlider),
-                       main.query_one(MemoryView)):
-            widget.refresh()
-        status = main.query_one("#status", TextLine)
-        status.show(self.status_text(status.size.width or self.size.width))
-
-    def status_text(self, width: int = 200) -> str:
-        """Model kind, alphabet, hidden size, delay, steps, accuracy, the last step's latency;
-        the longest form that fits in `width`."""
-        s = self.session
-        if s is None:
-            name = self.weights.name if self.weights else "the shipped variable-delay model"
-            return f"loading {name}…"
-        acc = f"{100 * s.accuracy:.1f}%" if s.scored else "–"
-        lat = [] if s.last_step_s is None else [f"{_duration(s.last_step_s)}/step"]
-        full = [s.kind, short_alphabet(s.alphabet), f"hidden {s.model.hidden_size}",
-                f"delay {s.delay}", f"{s.steps:,} steps", f"acc {acc}", *lat]
-        short = [s.kind[:3], short_alphabet(s.alphabet), f"h{s.model.hidden_size}",
-                 f"d{s.delay}", f"{s.steps:,} st", acc, *lat]
-        for parts, sep in ((full, " · "), (short, " · "), (short, " ")):
-            text = sep.join(parts)
-            if len(text) <= width - 2:  # the line's padding
-                break
-        return text
-
-
-def short_alphabet(alphabet) -> str:
-    """The alphabet's symbols as runs: 'a–z', 'a–z 0–9'."""
-    runs, syms, i = [], alphabet.symbols, 0
-    while i < len(syms):
-        j = i
-        while j + 1 < len(syms) and ord(syms[j + 1]) == ord(syms[j]) + 1:
-            j += 1
-        runs.append(syms[i:j + 1] if j - i < 2 else f"{syms[i]}–{syms[j]}")
-        i = j + 1
-    return " ".join(runs)
-
-
-def describe_alphabet(alphabet) -> str:
-    """'letters (a–z)', 'alnum (a–z 0–9)', or just the runs when it has no preset name."""
-    runs = short_alphabet(alphabet)
-    return runs if alphabet.name == alphabet.symbols else f"{alphabet.name} ({runs})"
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 1e-5:
-        return f"{seconds * 1e6:.1f} µs"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    return f"{seconds * 1e3:.1f} ms"
+                yield SystemCommand(f"Set delay {d}",
+                                    f"Echo each key {d} step{'s' if d != 1 else ''} later",
+                                    partial(self.main.set_delay, d),
+                                    discover=len(self.session.delays) <= 17)
+        yield SystemCommand("Switch model", "The next model: shipped text, letters variable, "
+                            "letters fixed, and your own (f3)", self.action_switch_model)
+        yield SystemCommand("Open weights…", "Load a weights file made by echo-train, keeping "
+                            "what you typed", self.action_open_weights)
+        yield SystemCommand("Toggle memory view", "Show or hide the memory over time (f2)",
+                            self.main.action_toggle_memory)
+        yield SystemCommand("Every delay at once", "Each delay's echo in its own row, or the "
+                            "tapes (f4)", self.main.action_toggle_delays)
+        yield SystemCommand("Train a model…", "Train one here and watch it learn; it takes over "
+                            "when done (ctrl+t)", self.main.action_toggle_train)
 
 
 def create_app(weights: str | Path | None = None, delay: int | None = None, **kwargs) -> EchoApp:
-    """The app on `weights` (default: the shipped variable-delay model) at start `delay`."""
+    """The app on `weights` (default: the shipped text model) at start `delay`."""
     return EchoApp(weights, delay, **kwargs)

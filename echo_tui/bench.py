@@ -1,17 +1,25 @@
 """The app's own benchmark: `python -m echo_tui.bench [--json] [--quick] [--long [--steps N]]`.
 
-Runs echo-tui headless in this process and measures, from the moment the process started:
-when the first frame is drawn and when the model is ready; then keystrokes per second through
-the app (each key is delivered as a terminal delivers it and waited for before the next); a
-100,000-character paste until the last symbol is fed; and the model's one-step call on one CPU
-thread. With --json the last line of stdout is one JSON object (echo-train bench reads it).
+Absolute times differ between machines, so the targets are ratios measured side by side in this
+one process (one thread, as the app runs):
 
-Torch is imported only by the app's loader, as in a real launch.
+- Session: one keystroke through `EchoSession.feed`, against a bare `torch.nn.GRUCell` call of
+  the same hidden size, measured interleaved key for key (median and 99th percentile); and a
+  100,000-symbol paste through `feed`, against the model's own `torch.nn.GRU` run over the same
+  sequence in one call. For the shipped variable-delay letters model and the text model.
+- App (headless, in this process, from the moment the process started): the first frame (and
+  whether torch was imported by then), the model ready, keystrokes per second through the app
+  (each waited for before the next), and a 100,000-character paste until its last symbol is
+  fed; each also as a ratio to the session's own figure.
+- Views: the time to draw the tapes, every-delay rows and memory heat map at step 1,000 and at
+  step 1,000,000 (their ratio shows the cost does not grow with the stream).
+- Training in the app: the fixed letters recipe trained from the panel (the real child process)
+  until its target, with keys sent every 20 ms meanwhile, and the time from each key to the
+  first redraw of the tapes that shows it.
 
-With --long it measures a long session instead (no app): 1,000,000 steps through one EchoSession
-with its default kept window and undo ring, fed as pastes, with keystrokes (one symbol per feed,
-each timed) around the thousandth and around the millionth step: their median and 99th
-percentile latency, the peak resident memory the session added, and the bytes its buffers hold.
+With --json the last line of stdout is one JSON object (echo-train bench reads it). With --long
+it measures a long session instead (no app): 1,000,000 steps through one EchoSession, with
+keystrokes around the thousandth and the millionth step, and the memory the session added.
 """
 
 from __future__ import annotations
@@ -24,6 +32,10 @@ import sys
 import time
 
 _IMPORTED = time.perf_counter()
+FULL = dict(keys=2_000, session_keys=20_000, paste=100_000, view_steps=1_000_000,
+            train_target=0.9999, train_steps=None)
+QUICK = dict(keys=200, session_keys=2_000, paste=20_000, view_steps=20_000,
+             train_target=0.9999, train_steps=60)
 
 
 def process_start() -> float:
@@ -41,7 +53,71 @@ def process_start() -> float:
     return _IMPORTED
 
 
-async def run(keys: int, paste: int, steps: int) -> dict:
+def percentile(values, q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def median(values) -> float:
+    return percentile(values, 0.5)
+
+
+# -- the session against PyTorch ----------------------------------------------------------------
+
+def session_figures(name: str, keys: int, paste: int) -> dict:
+    """A key through EchoSession.feed against a GRUCell call, interleaved; a paste through feed
+    against the model's torch.nn.GRU over the same sequence."""
+    import torch
+
+    from trainer import load_model, shipped_weights
+
+    from .session import EchoSession
+
+    torch.set_num_threads(1)
+    model = load_model(shipped_weights(name))
+    hidden = model.hidden_size
+    cell = torch.nn.GRUCell(hidden, hidden).eval()
+    x, h = torch.zeros(1, hidden), torch.zeros(1, hidden)
+    text = _letters(keys + 500, seed=1, symbols=model.alphabet.symbols)
+    session = EchoSession(model)
+    clock = time.perf_counter_ns
+    key_ns, cell_ns = [], []
+    with torch.no_grad():
+        for k, ch in enumerate(text):
+            t0 = clock()
+            session.feed(ch)
+            t1 = clock()
+            cell(x, h)
+            t2 = clock()
+            if k >= 500:  # the first calls pay for allocations the app pays once
+                key_ns.append(t1 - t0)
+                cell_ns.append(t2 - t1)
+    pasted = _letters(paste, seed=2, symbols=model.alphabet.symbols)
+    fresh = EchoSession(model)
+    t0 = time.perf_counter()
+    fresh.feed(pasted)
+    feed_s = time.perf_counter() - t0
+    ids = torch.tensor([model.alphabet.encode(pasted)])
+    with torch.no_grad():
+        model.gru(model.embed(ids[:, :1000]))  # warm up
+        t0 = time.perf_counter()
+        model.gru(model.embed(ids))
+        torch_s = time.perf_counter() - t0
+    us = [t / 1000 for t in key_ns], [t / 1000 for t in cell_ns]
+    return {
+        "model": name, "hidden": hidden, "heads": len(model.head_delays),
+        "key_median_us": median(us[0]), "key_p99_us": percentile(us[0], 0.99),
+        "gru_cell_median_us": median(us[1]), "gru_cell_p99_us": percentile(us[1], 0.99),
+        "key_over_cell_median": median(us[0]) / median(us[1]),
+        "key_over_cell_p99": percentile(us[0], 0.99) / percentile(us[1], 0.99),
+        "paste_per_s": paste / feed_s, "torch_gru_paste_per_s": paste / torch_s,
+        "paste_over_torch_gru": torch_s / feed_s,
+    }
+
+
+# -- the app --------------------------------------------------------------------------------
+
+async def app_figures(sizes: dict) -> dict:
     start = process_start()
     from textual import events
 
@@ -50,47 +126,144 @@ async def run(keys: int, paste: int, steps: int) -> dict:
     app = create_app()
     async with app.run_test(headless=True, size=(100, 30)) as pilot:
         await app.wait_idle()
+        torch_at_first_frame = app.torch_at_first_frame
         first_frame, ready = app.first_frame_at - start, app.model_ready_at - start
         await pilot.pause()
 
-        session = app.session
-        text = _letters(keys, seed=1)
+        s = app.session
+        text = _letters(sizes["keys"], seed=1, symbols=s.alphabet.symbols)
         t0 = time.perf_counter()
         for i, ch in enumerate(text, 1):
             app.post_message(events.Key(ch, ch))
-            while session.steps < i:
+            while s.steps < i:
                 await asyncio.sleep(0)
-        keys_per_s = keys / (time.perf_counter() - t0)
+        keys_per_s = sizes["keys"] / (time.perf_counter() - t0)
 
         app.action_reset()
-        text = _letters(paste, seed=2)
+        text = _letters(sizes["paste"], seed=2, symbols=s.alphabet.symbols)
         t0 = time.perf_counter()
         app.post_message(events.Paste(text))
-        while session.steps < paste or app.busy:
+        while s.steps < sizes["paste"] or app.busy:
             await asyncio.sleep(0.001)
         paste_s = time.perf_counter() - t0
-        median, p99 = step_latency(session.model, steps)
-    return {"launch_to_first_frame_s": first_frame, "launch_to_model_ready_s": ready,
-            "keystrokes_per_s": keys_per_s, "paste_100k_s": paste_s * 100_000 / paste,
-            "step_median_us": median, "step_p99_us": p99}
+    return {"launch_to_first_frame_s": first_frame,
+            "torch_imported_at_first_frame": torch_at_first_frame,
+            "launch_to_model_ready_s": ready, "keystrokes_per_s": keys_per_s,
+            "paste_100k_s": paste_s * 100_000 / sizes["paste"]}
 
 
-def step_latency(model, n: int) -> tuple[float, float]:
-    """Median and 99th percentile of the one-step call, in microseconds, on one thread."""
-    import torch
+def app_over_session(app: dict, text_model: dict) -> dict:
+    """The app's figures as shares of the session's own (the app opens on the text model): 1.0
+    would be an app that costs nothing on top of the GRU steps."""
+    return {"app_keys_over_session": app["keystrokes_per_s"] * text_model["key_median_us"] / 1e6,
+            "app_paste_over_session": 100_000 / text_model["paste_per_s"] / app["paste_100k_s"]}
 
-    torch.set_num_threads(1)
-    ids = [torch.tensor([i]) for i in range(1, len(model.alphabet) + 1)]
-    h = model.initial_state(1)
-    for i in range(200):  # warm up
-        _, h = model.step(ids[i % len(ids)], h)
-    times = []
-    for i in range(n):
-        t0 = time.perf_counter()
-        _, h = model.step(ids[i % len(ids)], h)
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    return times[n // 2] * 1e6, times[min(n - 1, int(n * 0.99))] * 1e6
+
+async def view_figures(steps: int) -> dict:
+    """Milliseconds to draw each view at step 1,000 and at step `steps` (medians of 20)."""
+    from .app import create_app
+    from .session import EchoSession
+    from .widgets import AllDelays, MemoryView, Tapes
+
+    app = create_app()
+    out = {}
+    async with app.run_test(headless=True, size=(100, 40)) as pilot:
+        await app.wait_idle()
+        model = app.session.model
+        app.main.action_toggle_delays()
+        app.main.action_toggle_delays()  # both views laid out once
+        for label, n in (("1k", 1_000), ("end", steps)):
+            session = EchoSession(model)
+            paste = _letters(min(n, 100_000), seed=3, symbols=model.alphabet.symbols)
+            while session.steps < n:
+                session.feed(paste[:n - session.steps])
+            app.session = session
+            app.main.refresh_views()
+            await pilot.pause()
+            for widget, draw in ((app.main.query_one(Tapes), lambda w: w.render()),
+                                 (app.main.query_one(AllDelays), lambda w: w.render()),
+                                 (app.main.query_one(MemoryView),
+                                  lambda w: w.render_lines_for())):
+                times = []
+                for _ in range(20):
+                    t0 = time.perf_counter()
+                    draw(widget)
+                    times.append((time.perf_counter() - t0) * 1000)
+                out[f"{type(widget).__name__.lower()}_{label}_ms"] = median(times)
+    out["view_steps"] = steps
+    return out
+
+
+async def training_figures(sizes: dict) -> dict:
+    """The fixed letters recipe trained from the panel, keys every 20 ms meanwhile."""
+    from dataclasses import replace
+
+    from textual import events
+
+    from .app import create_app
+    from .training import TrainingRun
+    from .widgets import Tapes, TrainPanel
+
+    def start_run(cfg):
+        cfg = replace(cfg, target=sizes["train_target"], max_steps=sizes["train_steps"])
+        run = TrainingRun(cfg)
+        run.start()
+        return run
+
+    drawn: list[tuple[float, int]] = []  # (when, steps shown) at each redraw of the tapes
+    app = create_app(weights=_shipped("variable_delay"), start_run=start_run)
+    async with app.run_test(headless=True, size=(100, 40)) as pilot:
+        await app.wait_idle()
+        tapes = app.main.query_one(Tapes)
+        plain = tapes.render
+
+        def render():
+            drawn.append((time.perf_counter(), app.session.steps))
+            return plain()
+
+        tapes.render = render
+        app.main.action_toggle_train()
+        panel = app.main.query_one(TrainPanel)
+        started = time.perf_counter()
+        panel.start()
+        sent: list[tuple[float, int]] = []
+        text = _letters(100_000, seed=5, symbols=app.session.alphabet.symbols)
+        while panel.running and len(sent) < len(text):
+            steps = app.session.steps
+            sent.append((time.perf_counter(), steps + 1))
+            app.post_message(events.Key(text[len(sent) - 1], text[len(sent) - 1]))
+            await asyncio.sleep(0.02)
+        seconds = panel.checkpoint.seconds if panel.checkpoint else None
+        wall = time.perf_counter() - started
+        reached = bool(panel.checkpoint and panel.checkpoint.reached)
+        await pilot.pause()
+    latencies = []
+    for when, steps in sent:
+        shown = next((t for t, n in drawn if t >= when and n >= steps), None)
+        if shown is not None:
+            latencies.append((shown - when) * 1000)
+    return {"train_kind": "fixed letters", "train_target": sizes["train_target"],
+            "train_reached": reached, "train_seconds": seconds, "train_wall_s": wall,
+            "keys_during_training": len(sent), "keys_seen": len(latencies),
+            "key_to_echo_median_ms": median(latencies) if latencies else None,
+            "key_to_echo_p99_ms": percentile(latencies, 0.99) if latencies else None}
+
+
+def _shipped(name: str):
+    from trainer import shipped_weights
+
+    return shipped_weights(name)
+
+
+async def run(sizes: dict) -> dict:
+    # the app first: its first frame must be measured before anything here imports torch
+    result = await app_figures(sizes)
+    result["session"] = {name: session_figures(name, sizes["session_keys"], sizes["paste"])
+                         for name in ("variable_delay", "text_delay")}
+    result.update(app_over_session(result, result["session"]["text_delay"]))
+    result.update(await view_figures(sizes["view_steps"]))
+    result.update(await training_figures(sizes))
+    return result
 
 
 def long_session(steps: int = 1_000_000, keys: int = 1_000, keep: int | None = None) -> dict:
@@ -141,7 +314,8 @@ def long_session(steps: int = 1_000_000, keys: int = 1_000, keep: int | None = N
             s.feed(ch)
             times[j, i] = time.perf_counter() - t0
     early, late = times[:, keys // 2:keys // 2 + keys] * 1e6  # centred on 1,000 and on `steps`
-    buffers = session._ids.nbytes + session._out.nbytes + session._undo.numel() * 4
+    buffers = sum(a.nbytes for a in (session._ids, session._out, session._conf, session._at,
+                                     session._raw, session._undo))
     e_med, l_med = float(np.median(early)), float(np.median(late))
     return {"steps": session.steps, "kept": session.kept, "undo_depth": session.undo_depth,
             "keep_steps": session.keep_steps, "undo_steps": session.undo_steps,
@@ -153,18 +327,19 @@ def long_session(steps: int = 1_000_000, keys: int = 1_000, keep: int | None = N
             "peak_rss_added_mb": (rss_after - rss_before) / 1024}  # ru_maxrss is in KiB
 
 
-def _letters(n: int, seed: int) -> str:
+def _letters(n: int, seed: int, symbols: str = "abcdefghijklmnopqrstuvwxyz") -> str:
     import random
 
     rng = random.Random(seed)
-    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n))
+    return "".join(rng.choice(symbols) for _ in range(n))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m echo_tui.bench", description=__doc__.split(
-        "\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m echo_tui.bench",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--quick", action="store_true", help="fewer keys and steps")
+    parser.add_argument("--quick", action="store_true",
+                        help="only exercise the code, on reduced sizes: figures mean little")
     parser.add_argument("--long", action="store_true",
                         help="a long EchoSession instead: latency at step 1,000 and at --steps")
     parser.add_argument("--steps", type=int, default=1_000_000, metavar="N",
@@ -172,18 +347,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=int, default=None, metavar="N",
                         help="with --long: the session's kept window (default its KEEP_STEPS)")
     args = parser.parse_args(argv)
-    keys, steps = (300, 2_000) if args.quick else (2_000, 10_000)
     if args.long:
         if args.steps < 3_000:
             parser.error("--steps must be at least 3000")
         result = long_session(args.steps, keep=args.keep)
     else:
-        result = asyncio.run(run(keys, 100_000, steps))
+        result = asyncio.run(run(QUICK if args.quick else FULL))
     if args.json:
         print(json.dumps(result))
     else:
-        for k, v in result.items():
-            print(f"{k:26} {v:12,}" if isinstance(v, int) else f"{k:26} {v:12.3f}")
+        print(json.dumps(result, indent=2))
     return 0
 
 

@@ -12,8 +12,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Type, and watch a GRU echo your keys back with a delay.")
     parser.add_argument("--weights", metavar="PATH",
-                        help="a weights file made by echo-train (default: the shipped "
-                             "variable-delay model)")
+                        help="a weights file made by echo-train (default: the shipped text "
+                             "model; f3 cycles through it and the shipped ones)")
     parser.add_argument("--delay", metavar="D", type=int,
                         help="the delay to start at (default: the model's middle delay)")
     return parser.parse_args(argv)
@@ -30,7 +30,7 @@ def check(weights: str | None, delay: int | None) -> tuple[int, str] | None:
     from .session import EchoSession
 
     try:
-        model = load_model(weights if weights is not None else shipped_weights("variable_delay"))
+        model = load_model(weights if weights is not None else shipped_weights("text_delay"))
     except WeightsError as e:
         return 1, str(e)
     try:

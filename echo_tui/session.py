@@ -5,24 +5,32 @@ EchoSession knows nothing of Textual; the app and its widgets are views of one.
 Why the storage looks like this (sessions may run to millions of steps, with flat per-step cost):
 
 - Outputs of every head. The GRU's memory does not depend on the delay, and each step yields
-  logits for every head delay at once, so the argmax of every head is stored per step (a row of a
-  preallocated numpy array, uint8 where the alphabet allows; grown by doubling). Changing the
-  delay reads another column: the whole stream re-renders at the new delay with no re-run.
+  logits for every head delay at once, so the argmax of every head, and its probability as one
+  byte (the confidence), are stored per step (rows of preallocated numpy arrays, grown by
+  doubling). Changing the delay reads another column: the whole stream re-renders at the new
+  delay with no re-run.
 - Kept stream: the last `keep_steps` (default KEEP_STEPS = 1,000,000) steps. The buffers grow
-  by doubling up to keep_steps + max delay + max(keep_steps, CHUNK) rows (20 MB at the defaults
-  with 9 heads), then are compacted to the newest `keep_steps` (amortised O(1) per step: one copy
-  per `keep_steps` steps). `steps` and `accuracy` still count every step since the reset;
-  `stream`, `echo` and `window()` describe the kept steps, which start at step `first_kept`.
+  by doubling up to keep_steps + max delay + max(keep_steps, CHUNK) rows, then are compacted to
+  the newest `keep_steps` (amortised O(1) per step: one copy per `keep_steps` steps). `steps`,
+  `accuracy` and `mean_confidence` still count every step since the reset; `stream`, `echo`,
+  `typed` and `window()` describe the kept steps, which start at step `first_kept`.
   Backspace right after a compaction can leave fewer kept steps (never fewer than keep_steps −
   undo_steps) until new ones come.
-- Undo: the hidden state from before each of the last `undo_steps` (default UNDO_STEPS = 10,000)
-  steps sits in a ring (10,000 x hidden floats: 5 MB at hidden 128). Backspace restores it
-  exactly. Past the window `backspace()` refuses: it returns False while `steps` > 0 and
-  `undo_depth` is 0, and the app says so.
-- Accuracy: a correct-count per head, updated as steps come and go, so reading it at any delay
-  is O(1).
-- Pastes: `feed` runs more than a few symbols as batched `model.memory` calls of CHUNK steps; the
-  argmax equals stepping one symbol at a time (the tests check it), only far faster.
+- What was typed. Every character fed is kept as typed (code points, upper case and keys outside
+  the alphabet included), with the place of each step's own character in it. So a model switch
+  re-feeds the text itself (a text model gets its capitals and punctuation back after a visit
+  to the letters model), and the views can mark where skipped keys were. At most MAX_GAP
+  skipped characters are kept between two steps; more are dropped (a paste of a megabyte of
+  emoji does not grow the session).
+- Undo: the hidden state from before each of the last `undo_steps` (default UNDO_STEPS =
+  10,000) steps sits in a ring (10,000 x hidden floats: 5 MB at hidden 128). Backspace restores
+  it exactly; the memory view reads the states it holds. Past the window `backspace()` refuses:
+  it returns False while `steps` > 0 and `undo_depth` is 0, and the app says so. A backspace
+  takes back one step; skipped keys around it stay where they were.
+- Accuracy and confidence: per-head sums, updated as steps come and go, so reading them at any
+  delay is O(1).
+- Pastes: `feed` runs more than a few symbols as batched engine calls of CHUNK steps; the
+  outputs equal stepping one symbol at a time (the tests check it), only far faster.
 """
 
 from __future__ import annotations
@@ -33,10 +41,14 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .engine import engine_for
+from .kernels import score_row
+
 UNDO_STEPS = 10_000
 KEEP_STEPS = 1_000_000
-CHUNK = 1024  # steps per batched model call: amortises the call, keeps the screen responsive
+CHUNK = 1024  # steps per batched engine call: amortises the call, keeps the screen responsive
 STEP_PATH_MAX = 4  # feeds up to this many symbols go step by step (the keystroke path)
+MAX_GAP = 1000  # skipped characters kept between two steps
 _FIRST_CAPACITY = 4096
 
 
@@ -44,10 +56,12 @@ class EchoSession:
     """A stream of symbols through one model, with its echo at a settable delay."""
 
     def __init__(self, model, delay: int | None = None, *, undo_steps: int = UNDO_STEPS,
-                 keep_steps: int = KEEP_STEPS, clock: Callable[[], float] = time.perf_counter):
+                 keep_steps: int = KEEP_STEPS, clock: Callable[[], float] = time.perf_counter,
+                 engine=None):
         if undo_steps < 0 or keep_steps < max(1, undo_steps):
             raise ValueError("need 0 <= undo_steps <= keep_steps and keep_steps >= 1")
         self.model = model
+        self.engine = engine_for(model) if engine is None else engine
         self.alphabet = model.alphabet
         self.delays = tuple(model.head_delays)
         self.undo_steps = undo_steps
@@ -58,12 +72,10 @@ class EchoSession:
         self._max_rows = keep_steps + self._margin + max(keep_steps, CHUNK)
         n_ids = len(self.alphabet) + 1
         self._dtype = np.uint8 if n_ids <= 256 else np.int32
-        symbols = [" "] + list(self.alphabet.symbols)
-        self._sym = np.array(symbols, dtype="<U1")
+        self._sym = np.array([self.alphabet.blank, *self.alphabet.symbols], dtype="<U1")
         self._lut = np.array([self.alphabet.id_of(chr(c)) or 0 for c in range(128)],
                              dtype=self._dtype)  # ASCII -> id, 0 = not in the alphabet
-        self._id_tensors = [torch.tensor([i]) for i in range(n_ids)]
-        self._undo = torch.zeros(undo_steps, model.hidden_size)
+        self._undo = np.zeros((undo_steps, model.hidden_size), dtype=np.float32)
         self._delay = self._default_delay() if delay is None else self._check_delay(delay)
         self.reset()
 
@@ -79,23 +91,56 @@ class EchoSession:
     def feed(self, text: str) -> int:
         """Feed every symbol of `text` in order; returns the number of steps made.
 
-        Characters outside the alphabet are no step: they are counted in `skipped`, and the last
-        one is in `last_skipped` (None when this feed skipped nothing).
+        Characters outside the alphabet are no step: `last_feed_skipped` counts them (and
+        `skipped` since the reset), `last_skipped` is the last one (None when none was).
         """
-        ids, self.last_skipped, n_skipped = self._encode(text)
+        if len(text) == 1:
+            return self._feed_key(text)
+        codes, ids, pos = self._encode(text)
+        n_skipped = len(codes) - len(ids)
         self.skipped += n_skipped
+        self.last_feed_skipped = n_skipped
+        self.last_skipped = None
+        if n_skipped:
+            skipped = np.ones(len(codes), dtype=bool)
+            skipped[pos] = False
+            self.last_skipped = text[np.flatnonzero(skipped)[-1]]
+        if len(codes) == 0:
+            return 0
+        at = self._append_typed(codes, pos)
         if len(ids) == 0:
             return 0
         t0 = self._clock()
         if len(ids) <= STEP_PATH_MAX:
-            for i in ids.tolist():
-                self._step(i)
+            for i, a in zip(ids.tolist(), at.tolist()):
+                self._step(i, a)
         else:
             for start in range(0, len(ids), CHUNK):
-                self._batch(ids[start:start + CHUNK])
+                self._batch(ids[start:start + CHUNK], at[start:start + CHUNK])
         self.last_step_s = (self._clock() - t0) / len(ids)
         self.last_feed_steps = len(ids)
         return len(ids)
+
+    def _feed_key(self, ch: str) -> int:
+        """One character: the keystroke path, in scalars (for one symbol, a paste's array
+        operations would cost more than the GRU step itself)."""
+        code = ord(ch)
+        i = int(self._lut[code]) if code < 128 else (self.alphabet.id_of(ch) or 0)
+        if self._raw_n == len(self._raw):
+            self._raw = np.concatenate((self._raw, np.zeros_like(self._raw)))
+        self._raw[self._raw_n] = code
+        self._raw_n += 1
+        if not i:
+            self.skipped += 1
+            self.last_feed_skipped, self.last_skipped = 1, ch
+            self._trim_gap(self._pending_start())
+            return 0
+        self.last_feed_skipped, self.last_skipped = 0, None
+        t0 = self._clock()
+        self._step(i, self._raw_n - 1 + self._raw_dropped)
+        self.last_step_s = self._clock() - t0
+        self.last_feed_steps = 1
+        return 1
 
     def backspace(self) -> bool:
         """Undo the last step, restoring the hidden state from before it exactly.
@@ -107,24 +152,36 @@ class EchoSession:
             return False
         r = self._n - 1
         self._score(r, r + 1, -1)
-        t = self._base + r
-        self._h = self._undo[t % self.undo_steps].clone().view(1, 1, -1)
+        self._h = self._undo[(self._base + r) % self.undo_steps].copy()
+        # the step's own character leaves what was typed; skipped keys after it move up
+        a = int(self._at[r])
+        self._raw[a:self._raw_n - 1] = self._raw[a + 1:self._raw_n]
+        self._raw_n -= 1
         self._n = r
+        self._trim_gap(self._pending_start())
         self.undo_depth -= 1
         return True
 
     def reset(self) -> None:
         """Forget the stream and the hidden state: back to the model's initial state."""
         rows = min(_FIRST_CAPACITY, self._max_rows)
+        heads = len(self.delays)
         self._ids = np.zeros(rows, dtype=self._dtype)
-        self._out = np.zeros((rows, len(self.delays)), dtype=self._dtype)
+        self._out = np.zeros((rows, heads), dtype=self._dtype)
+        self._conf = np.zeros((rows, heads), dtype=np.uint8)
+        self._at = np.zeros(rows, dtype=np.int64)  # where each step's character is in _raw
+        self._raw = np.zeros(rows, dtype=np.uint32)  # what was typed, as code points
+        self._raw_n = 0
+        self._raw_dropped = 0  # code points dropped from the front of _raw by compaction
         self._n = 0  # rows in use
         self._base = 0  # step number of row 0 (rows before it were dropped)
-        self._h = self.model.initial_state(1)
-        self._correct = np.zeros(len(self.delays), dtype=np.int64)
+        self._h = self.engine.initial_state()
+        self._correct = np.zeros(heads, dtype=np.int64)
+        self._conf_sum = np.zeros(heads, dtype=np.int64)
         self.undo_depth = 0
         self.skipped = 0
         self.last_skipped: str | None = None
+        self.last_feed_skipped = 0
         self.last_step_s: float | None = None
         self.last_feed_steps = 0
 
@@ -135,7 +192,8 @@ class EchoSession:
 
     @property
     def echo(self) -> str:
-        """The model's echo of `stream` at the current delay: same length, blank as ' '."""
+        """The model's echo of `stream` at the current delay: same length, blank as
+        `alphabet.blank`."""
         return self.window(self.first_kept, self.steps)[1]
 
     @property
@@ -173,13 +231,30 @@ class EchoSession:
         return int(self._correct[self._head])
 
     @property
+    def mean_confidence(self) -> float:
+        """The current delay's mean probability for its own answer, over every step since the
+        reset (0.0 before the first)."""
+        return float(self._conf_sum[self._head]) / (255 * self.steps) if self.steps else 0.0
+
+    @property
     def kind(self) -> str:
         return self.model.kind
 
     @property
     def hidden(self) -> torch.Tensor:
         """The GRU's current hidden state, shape (hidden_size,)."""
-        return self._h.view(-1)
+        return torch.from_numpy(self._h)
+
+    @property
+    def typed(self) -> str:
+        """What was typed over the kept steps, as typed: upper case and skipped keys included
+        (at most MAX_GAP skipped characters between two steps)."""
+        return self._text(self._gap_start(self._n - self.kept), self._raw_n)
+
+    @property
+    def pending(self) -> str:
+        """The skipped characters typed since the last step."""
+        return self._text(self._pending_start(), self._raw_n)
 
     def window(self, start: int, stop: int, delay: int | None = None):
         """Steps start..stop-1 (within the kept ones) as (typed, echo, wrong).
@@ -188,32 +263,73 @@ class EchoSession:
         of step t - delay, blank when t < delay).
         """
         d = self._delay if delay is None else self._check_delay(delay)
-        if not self.first_kept <= start <= stop <= self.steps:
-            raise IndexError(f"steps {start}..{stop} are not all kept "
-                             f"(kept: {self.first_kept}..{self.steps})")
-        lo, hi = start - self._base, stop - self._base
+        lo, hi = self._rows(start, stop)
         ids = self._ids[lo:hi]
         echo = self._out[lo:hi, self.delays.index(d)]
-        truth = np.zeros_like(ids)
-        first = max(lo, d - self._base)  # the first row whose true echo is a symbol
-        if first < hi:
-            truth[first - lo:] = self._ids[first - d:hi - d]
-        return self._decode(ids), self._decode(echo), echo != truth
+        return self._decode(ids), self._decode(echo), echo != self._truth(lo, hi, d)
+
+    def confidence(self, start: int, stop: int, delay: int | None = None) -> np.ndarray:
+        """Each step's probability for its echo at `delay`, as a byte (255 = certain)."""
+        d = self._delay if delay is None else self._check_delay(delay)
+        lo, hi = self._rows(start, stop)
+        return self._conf[lo:hi, self.delays.index(d)]
+
+    def skips(self, start: int, stop: int) -> tuple[np.ndarray, str]:
+        """For steps start..stop-1: how many skipped characters came right before each (counts,
+        at most MAX_GAP) and the last of them (a string, ' ' where none was)."""
+        lo, hi = self._rows(start, stop)
+        ends = self._at[lo:hi]
+        starts = np.empty_like(ends)
+        if hi > lo:
+            starts[0] = self._gap_start(lo)
+            starts[1:] = ends[:-1] + 1
+        counts = ends - starts
+        last = np.where(counts > 0, self._raw[np.maximum(ends - 1, 0)], ord(" "))
+        return counts, last.astype("<u4").tobytes().decode("utf-32-le", "replace")
+
+    def history(self, start: int, stop: int) -> np.ndarray:
+        """The hidden state after each of steps start..stop-1: (stop - start, hidden_size).
+
+        Only steps whose state the undo ring still holds (the last `undo_depth`, and the state
+        the oldest of them started from) can be read.
+        """
+        oldest = max(0, self.steps - self.undo_depth - 1)
+        if not oldest <= start <= stop <= self.steps:
+            raise IndexError(f"states of steps {start}..{stop} are not kept "
+                             f"(kept: {oldest}..{self.steps})")
+        out = np.empty((stop - start, self._h.shape[0]), dtype=np.float32)
+        if stop == start:
+            return out
+        last = stop - start - (1 if stop == self.steps else 0)  # the newest is the live state
+        idx = (np.arange(start + 1, start + 1 + last)) % max(1, self.undo_steps)
+        out[:last] = self._undo[idx]
+        if stop == self.steps:
+            out[-1] = self._h
+        return out
 
     def true_echo(self) -> str:
         """What a perfect echo of `stream` would be at the current delay."""
-        lo, hi = self.first_kept - self._base, self._n
-        d = self._delay
-        truth = np.zeros(hi - lo, dtype=self._dtype)
-        first = max(lo, d - self._base)
-        if first < hi:
-            truth[first - lo:] = self._ids[first - d:hi - d]
-        return self._decode(truth)
+        lo, hi = self._rows(self.first_kept, self.steps)
+        return self._decode(self._truth(lo, hi, self._delay))
 
     # -- machinery ---------------------------------------------------------------------------
     @property
     def _head(self) -> int:
         return self.delays.index(self._delay)
+
+    def _rows(self, start: int, stop: int) -> tuple[int, int]:
+        if not self.first_kept <= start <= stop <= self.steps:
+            raise IndexError(f"steps {start}..{stop} are not all kept "
+                             f"(kept: {self.first_kept}..{self.steps})")
+        return start - self._base, stop - self._base
+
+    def _truth(self, lo: int, hi: int, d: int) -> np.ndarray:
+        """The true echo of rows lo..hi-1 at delay d: the symbol d steps back, else blank."""
+        truth = np.zeros(hi - lo, dtype=self._dtype)
+        first = max(lo, d - self._base)  # the first row whose true echo is a symbol
+        if first < hi:
+            truth[first - lo:] = self._ids[first - d:hi - d]
+        return truth
 
     def _default_delay(self) -> int:
         return self.delays[len(self.delays) // 2]  # the fixed model's own; mid-range if variable
@@ -230,21 +346,66 @@ class EchoSession:
         return value
 
     def _encode(self, text: str):
-        """Text -> (ids of the symbols in the alphabet, last skipped character, skipped count)."""
+        """Text -> (code points of every character, ids of those in the alphabet, where those
+        are in the text)."""
         if text.isascii():
-            ids = self._lut[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
-            out = np.flatnonzero(ids == 0)
-            if len(out) == 0:
-                return ids, None, 0
-            return ids[ids != 0], text[out[-1]], len(out)
+            codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+            found = self._lut[codes]
+            pos = np.flatnonzero(found)
+            return codes.astype(np.uint32), found[pos], pos
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         id_of = self.alphabet.id_of
         found = [id_of(ch) for ch in text]
+        pos = np.array([k for k, i in enumerate(found) if i is not None], dtype=np.int64)
         ids = np.array([i for i in found if i is not None], dtype=self._dtype)
-        skipped = [ch for ch, i in zip(text, found) if i is None]
-        return ids, (skipped[-1] if skipped else None), len(skipped)
+        return codes, ids, pos
 
     def _decode(self, ids: np.ndarray) -> str:
         return self._sym[ids].tobytes().decode("utf-32-le")
+
+    def _text(self, lo: int, hi: int) -> str:
+        return self._raw[lo:hi].astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+
+    def _gap_start(self, row: int) -> int:
+        """Where the skipped characters before `row` begin in _raw."""
+        return int(self._at[row - 1]) + 1 if row > 0 else 0
+
+    def _pending_start(self) -> int:
+        return self._gap_start(self._n)
+
+    def _append_typed(self, codes: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """Append typed characters; returns where the stepped ones land, counted from the
+        first character ever kept (so a compaction on the way does not move them)."""
+        gap0 = self._pending_start()
+        need = self._raw_n + len(codes)
+        if need > len(self._raw):
+            raw = np.zeros(max(need, 2 * len(self._raw)), dtype=np.uint32)
+            raw[:self._raw_n] = self._raw[:self._raw_n]
+            self._raw = raw
+        s = self._raw_n
+        self._raw[s:need] = codes
+        self._raw_n = need
+        at = s + pos
+        bounds = np.concatenate(([gap0 - 1], at, [need]))
+        gaps = np.diff(bounds) - 1  # skipped characters before each step, and after the last
+        if gaps.max() > MAX_GAP:
+            keep = np.ones(need - gap0, dtype=bool)
+            for k in np.flatnonzero(gaps > MAX_GAP):
+                first = bounds[k] + 1 - gap0
+                keep[first:first + gaps[k] - MAX_GAP] = False
+            moved = np.cumsum(keep) - 1  # old place -> new place, counted from gap0
+            at = gap0 + moved[at - gap0]
+            kept = self._raw[gap0:need][keep]
+            self._raw[gap0:gap0 + len(kept)] = kept
+            self._raw_n = gap0 + len(kept)
+        return at + self._raw_dropped
+
+    def _trim_gap(self, start: int) -> None:
+        """Keep at most MAX_GAP skipped characters after the last step."""
+        extra = self._raw_n - start - MAX_GAP
+        if extra > 0:
+            self._raw[start:self._raw_n - extra] = self._raw[start + extra:self._raw_n]
+            self._raw_n -= extra
 
     def _reserve(self, k: int) -> None:
         need = self._n + k
@@ -252,72 +413,78 @@ class EchoSession:
             return
         if len(self._ids) < self._max_rows:
             size = min(max(need, 2 * len(self._ids)), self._max_rows)
-            ids = np.zeros(size, dtype=self._dtype)
-            out = np.zeros((size, len(self.delays)), dtype=self._dtype)
-            ids[:self._n] = self._ids[:self._n]
-            out[:self._n] = self._out[:self._n]
-            self._ids, self._out = ids, out
+            for name in ("_ids", "_out", "_conf", "_at"):
+                old = getattr(self, name)
+                new = np.zeros((size,) + old.shape[1:], dtype=old.dtype)
+                new[:self._n] = old[:self._n]
+                setattr(self, name, new)
             if need <= size:
                 return
         # full: keep the newest keep_steps rows plus the margin their echoes are judged by
         keep = self.keep_steps + self._margin
         drop = self._n - keep
-        self._ids[:keep] = self._ids[drop:self._n]
-        self._out[:keep] = self._out[drop:self._n]
+        cut = self._gap_start(drop)  # the first kept row's skipped characters stay
+        for a in (self._ids, self._out, self._conf, self._at):
+            a[:keep] = a[drop:self._n]
+        self._raw[:self._raw_n - cut] = self._raw[cut:self._raw_n]
+        self._raw_n -= cut
+        self._raw_dropped += cut
+        self._at[:keep] -= cut
         self._base += drop
         self._n = keep
 
-    def _step(self, i: int) -> None:
-        self._reserve(1)
+    def _step(self, i: int, at: int) -> None:
+        if self._n == len(self._ids):
+            self._reserve(1)
         r = self._n
         if self.undo_steps:
-            self._undo[(self._base + r) % self.undo_steps].copy_(self._h.view(-1))
-        logits, self._h = self.model.step(self._id_tensors[i], self._h)
+            self._undo[(self._base + r) % self.undo_steps] = self._h
+        h = np.empty_like(self._h)
+        self.engine.step_into(i, self._h, h, self._out[r], self._conf[r])
+        self._h = h
         self._ids[r] = i
-        self._out[r] = logits[0].argmax(-1).numpy()
+        self._at[r] = at - self._raw_dropped
         self._n = r + 1
         self._score(r, r + 1, +1)
         self.undo_depth = min(self.undo_steps, self.undo_depth + 1)
 
-    @torch.no_grad()
-    def _batch(self, ids: np.ndarray) -> None:
+    def _batch(self, ids: np.ndarray, at: np.ndarray) -> None:
         k = len(ids)
         self._reserve(k)
         r = self._n
-        x = torch.from_numpy(ids.astype(np.int64))[None]
         h_before = self._h
-        out, self._h = self.model.memory(x, h_before)
-        pred = self.model.all_heads(out[0]).argmax(-1)  # (k, heads)
+        pred, conf, states = self.engine.run(ids, h_before)
         self._ids[r:r + k] = ids
-        self._out[r:r + k] = pred.numpy()
+        self._out[r:r + k] = pred
+        self._conf[r:r + k] = conf
+        self._at[r:r + k] = at - self._raw_dropped
+        self._h = states[-1].copy()
         self._n = r + k
         self._score(r, r + k, +1)
         if self.undo_steps:
-            # a one-layer GRU's output at step t is its hidden state after t
-            before = torch.cat([h_before.view(1, -1), out[0, :-1]])
-            self._ring_write(self._base + r, before)
+            # the state before step t is the state after step t - 1
+            self._ring_write(self._base + r, h_before, states[:-1])
         self.undo_depth = min(self.undo_steps, self.undo_depth + k)
 
-    def _ring_write(self, t: int, states: torch.Tensor) -> None:
+    def _ring_write(self, t: int, first: np.ndarray, rest: np.ndarray) -> None:
+        """The states before steps t, t+1, ...: `first`, then the rows of `rest`."""
         u = self.undo_steps
-        if len(states) > u:
-            t += len(states) - u
-            states = states[-u:]
+        states = np.concatenate((first[None], rest)) if len(rest) < u else rest[-u:]
+        t += 1 + len(rest) - len(states)
         k = t % u
-        first = min(u - k, len(states))
-        self._undo[k:k + first] = states[:first]
-        self._undo[:len(states) - first] = states[first:]
+        n = min(u - k, len(states))
+        self._undo[k:k + n] = states[:n]
+        self._undo[:len(states) - n] = states[n:]
 
     def _score(self, lo: int, hi: int, sign: int) -> None:
-        """Add (sign=+1) or take back (-1) rows lo..hi-1 in every head's correct-count."""
+        """Add (sign=+1) or take back (-1) rows lo..hi-1 in every head's counts."""
         if hi - lo == 1:
-            src = lo - self._delay_arr
-            valid = src + self._base >= 0
-            hit = (self._out[lo] == self._ids[np.maximum(src, 0)]) & valid
-            self._correct += sign * hit
+            score_row(self._out, self._ids, self._conf, lo, self._base, self._delay_arr,
+                      self._correct, self._conf_sum, sign)
             return
         for j, d in enumerate(self.delays):
             first = max(lo, d - self._base)
             if first < hi:
                 hits = np.count_nonzero(self._out[first:hi, j] == self._ids[first - d:hi - d])
                 self._correct[j] += sign * hits
+        self._conf_sum += sign * self._conf[lo:hi].sum(0, dtype=np.int64)

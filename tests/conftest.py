@@ -31,6 +31,11 @@ def pytest_pyfunc_call(pyfuncitem):
 
 
 @pytest.fixture(scope="session")
+def text_model():
+    return load_model(shipped_weights("text_delay"))
+
+
+@pytest.fixture(scope="session")
 def variable_model():
     return load_model(shipped_weights("variable_delay"))
 
@@ -75,20 +80,28 @@ def screen_text(app) -> str:
     return console.export_text()
 
 
-def tape_lines(app) -> list[str]:
-    """The tapes' rows as drawn, without box and gutter: [typed, echo, typed, echo, ...]."""
-    rows = []
-    for line in screen_text(app).splitlines():
-        body = line.strip("│ ")
-        for label in ("typed", "echo"):
+def tape_lines(app, marks: bool = False) -> list[str]:
+    """The tapes' rows as drawn, without box and gutter: [typed, echo, typed, echo, ...]; with
+    `marks`, each pair is preceded by its line of skip marks: [marks, typed, echo, ...]."""
+    rows, lines = [], screen_text(app).splitlines()
+    top = next(i for i, line in enumerate(lines) if "typed, and its echo" in line)
+    for k in range(top + 1, len(lines)):
+        if lines[k].startswith("╰"):
+            break
+        body = lines[k][1:-1][1:]  # inside the box and its padding
+        for label in ("typed ", " echo "):
             if body.startswith(label):
-                rows.append(body[len(label):].strip())
+                if marks and label == "typed ":
+                    rows.append(lines[k - 1][1:-1][1:][6:].rstrip())
+                rows.append(body[len(label):].rstrip())
     return rows
 
 
-def shown(echo: str) -> str:
-    """An echo as the tapes draw it: blanks visible."""
-    return echo.replace(" ", "·")
+def shown(text: str, alphabet=None) -> str:
+    """An echo (or typed text) as the tapes draw it: blanks as ·, spaces as ␣."""
+    if alphabet is not None and " " in alphabet.symbols:
+        return text.replace(" ", "␣")
+    return text.replace(" ", "·")
 
 
 async def ready(pilot) -> None:

@@ -10,6 +10,7 @@ from conftest import batch_echo, keys, ready, shown, tape_lines
 from textual import events
 
 from echo_tui import create_app
+from trainer import shipped_weights
 
 # mostly letters, some upper case, some keys outside the alphabet
 KEYS = string.ascii_lowercase * 3 + "ABCXYZ" + "19 .,!?-"
@@ -35,7 +36,7 @@ def check(app, model, text: str, d: int) -> None:
 async def test_typed_and_pasted_echo_equals_batch_for_random_strings(variable_model,
                                                                      fixed_model):
     rng = random.Random(20261128)
-    app = create_app()
+    app = create_app(weights=shipped_weights("variable_delay"))
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         for _ in range(10):

@@ -1,90 +1,155 @@
-"""Snapshot tests: what echo-tui looks like (update with `pytest --snapshot-update`).
+"""Snapshot tests: what echo-tui looks like (update with `pytest --snapshot-update`, and look at
+each changed picture first).
 
 Every picture uses a fake clock, so the status line's latency is a fixed number, and nothing in
-the app blinks or ticks. The memory view is hidden in every picture that has typed steps on the
-shipped weights: its colours are hidden-state values, which change whenever those weights are
-retrained. The one picture of a working memory uses a seeded untrained model instead.
+the app blinks or ticks. The memory view is hidden (f2) in pictures of the shipped weights: its
+colours are hidden-state values, which change whenever those weights are retrained. Pictures of
+colour that must not change (memory, mistakes, confidence) use seeded untrained models; the
+training panel replays checkpoints recorded from a seeded, tiny training on the CPU.
 
 Pictures whose echo depends on the shipped weights (a retrained model that still echoes these
-short strings perfectly draws the same picture): typed_at_delay_3, slider_moved, fixed_model,
-out_of_alphabet_key.
+short strings perfectly and surely draws the same picture): text_model_hello_world,
+slider_moved, fixed_model, skipped_keys_are_marked, smallest_terminal.
 """
 
 from __future__ import annotations
 
-from conftest import fake_clock, ready
+from conftest import fake_clock, keys, ready, settle
+from training_runs import ReplayRun, recorded_checkpoints
 
 from echo_tui import create_app
-from trainer import shipped_weights
+from echo_tui.widgets import TrainPanel
+from trainer import save_model, shipped_weights
+from trainer.recipes import config
+
+VARIABLE = shipped_weights("variable_delay")
 
 
 def app(**kwargs):
     return create_app(clock=fake_clock(), **kwargs)
 
 
-async def type_abacaba(pilot):
-    await ready(pilot)
-    await pilot.press("f2", *"abacaba")  # f2: memory view off, see the module docstring
+def typing(*names: str, memory_off: bool = True):
+    async def run_before(pilot):
+        await ready(pilot)
+        await keys(pilot, *(["f2"] if memory_off else []), *names)
+
+    return run_before
 
 
 def test_start_screen(snap_compare):
-    # the memory view shows the initial state (all zeros), whatever the weights
+    # the text model; the memory view shows the initial state (all zeros), whatever the weights
     assert snap_compare(app(), run_before=ready, terminal_size=(80, 24))
 
 
-def test_typed_at_delay_3(snap_compare):
-    assert snap_compare(app(delay=3), run_before=type_abacaba, terminal_size=(80, 24))
-
-
-def test_slider_moved(snap_compare):
-    async def run_before(pilot):
-        await type_abacaba(pilot)
-        await pilot.press("right", "right")  # delay 3 -> 5: the whole echo re-rendered
-
-    assert snap_compare(app(delay=3), run_before=run_before, terminal_size=(80, 24))
-
-
-def test_fixed_model(snap_compare):
-    assert snap_compare(app(weights=shipped_weights("fixed_delay")), run_before=type_abacaba,
+def test_text_model_hello_world_at_delay_3(snap_compare):
+    # spaces drawn as ␣ in both tapes, blanks as ·
+    assert snap_compare(app(delay=3), run_before=typing(*"Hello, World!"),
                         terminal_size=(80, 24))
 
 
-def test_out_of_alphabet_key(snap_compare):
-    async def run_before(pilot):
-        await ready(pilot)
-        await pilot.press("f2", *"echo", "7")
+def test_slider_moved(snap_compare):
+    # delay 3 -> 5: the whole echo re-rendered, nothing re-run
+    assert snap_compare(app(weights=VARIABLE, delay=3),
+                        run_before=typing(*"abacaba", "right", "right"), terminal_size=(80, 24))
 
-    assert snap_compare(app(), run_before=run_before, terminal_size=(80, 24))
+
+def test_fixed_model(snap_compare):
+    assert snap_compare(app(weights=shipped_weights("fixed_delay")),
+                        run_before=typing(*"abacaba"), terminal_size=(80, 24))
+
+
+def test_skipped_keys_are_marked(snap_compare):
+    # the letters model: marks over the key after skipped ones, the notice names the last
+    assert snap_compare(app(weights=VARIABLE, delay=2),
+                        run_before=typing(*"Hello, World! 42."), terminal_size=(80, 24))
 
 
 def test_help_screen(snap_compare):
-    async def run_before(pilot):
-        await ready(pilot)
-        await pilot.press("f1")
-
-    assert snap_compare(app(), run_before=run_before, terminal_size=(80, 24))
+    assert snap_compare(app(), run_before=typing("f1", memory_off=False),
+                        terminal_size=(100, 60))
 
 
 def test_too_small_terminal(snap_compare):
     assert snap_compare(app(), run_before=ready, terminal_size=(50, 12))
 
 
-def test_untrained_model_memory_and_mistakes(snap_compare, untrained_weights):
-    # an untrained model gets most echoes wrong: they show highlighted; its memory is seeded
+def test_smallest_terminal(snap_compare):
+    # 60x18: seventeen delays on the slider, every line, the key hints for help and quit
+    assert snap_compare(app(delay=3), run_before=typing(*"Hi there", memory_off=False),
+                        terminal_size=(60, 18))
+
+
+def test_untrained_model_memory_mistakes_and_confidence(snap_compare, untrained_weights):
+    # an untrained model gets most echoes wrong (highlighted) and is unsure of the rest (shaded);
+    # the memory heat map shows its units under the keys
+    assert snap_compare(app(weights=untrained_weights, delay=2),
+                        run_before=typing(*"abacabadabacaba", memory_off=False),
+                        terminal_size=(80, 30))
+
+
+def half_trained(tmp_path):
+    """A checkpoint partway through a seeded, tiny training (letters, delays 0-3): at delay 1,
+    29 of 31 echoes of the typed string right, few of them sure; longer delays mostly wrong."""
+    cfg = config("variable", hidden=24, delay=3, batch=32, max_steps=320, eval_every=40)
+    path = tmp_path / "half.safetensors"
+    save_model(recorded_checkpoints(cfg)[-1].model(vars(cfg)), path)
+    return path
+
+
+def test_every_delay_at_once_with_mistakes(snap_compare, tmp_path):
+    # where the memory breaks: right and sure at delay 0, shaky at 1, mostly wrong beyond
+    assert snap_compare(app(weights=half_trained(tmp_path), delay=1),
+                        run_before=typing(*"abacabadabacabaeabacabadabacaba", "f4"),
+                        terminal_size=(80, 20))
+
+
+def test_long_stream_wraps_and_scrolls_back(snap_compare, untrained_weights):
     async def run_before(pilot):
         await ready(pilot)
-        await pilot.press(*"abacabadabacaba")
-
-    assert snap_compare(app(weights=untrained_weights, delay=2), run_before=run_before,
-                        terminal_size=(80, 24))
-
-
-def test_long_stream_wraps_with_the_newest_key_in_view(snap_compare, untrained_weights):
-    async def run_before(pilot):
-        await ready(pilot)
-        await pilot.press("f2")
+        await keys(pilot, "f2")
         pilot.app.feed_text("thequickbrownfoxjumpsoverthelazydog" * 12)
-        await ready(pilot)
+        await settle(pilot)
+        await keys(pilot, "up", "up")
 
     assert snap_compare(app(weights=untrained_weights, delay=8), run_before=run_before,
                         terminal_size=(80, 24))
+
+
+def _training(hold: int):
+    checkpoints = recorded_checkpoints(config("fixed", hidden=16, delay=2, max_steps=60,
+                                              eval_every=10))
+    run = ReplayRun(checkpoints, hold=hold)
+
+    async def run_before(pilot):
+        await ready(pilot)
+        await keys(pilot, "f2", *"the quick brown fox", "ctrl+t")
+        panel = pilot.app.main.query_one(TrainPanel)
+        panel.query_one("#train-delay").value = "2"
+        panel.query_one("#train-hidden").value = "16"
+        panel.start()
+        while hold and panel.checkpoint is not checkpoints[hold - 1]:
+            await pilot.pause(0.01)
+        await settle(pilot)
+
+    return run, run_before
+
+
+def test_training_panel_before_its_first_check(snap_compare):
+    run, run_before = _training(hold=0)
+    assert snap_compare(app(weights=VARIABLE, start_run=lambda cfg: run),
+                        run_before=run_before, terminal_size=(80, 30))
+
+
+def test_training_panel_mid_run_with_the_learning_row(snap_compare):
+    run, run_before = _training(hold=3)
+    assert snap_compare(app(weights=VARIABLE, start_run=lambda cfg: run),
+                        run_before=run_before, terminal_size=(80, 30))
+
+
+def test_a_half_trained_model_shades_its_doubt(snap_compare, tmp_path):
+    # right answers shaded by how unsure they are, wrong ones highlighted; the status line
+    # gives the mean confidence
+    assert snap_compare(app(weights=half_trained(tmp_path), delay=1),
+                        run_before=typing(*"abacabadabacabaeabacabadabacaba"),
+                        terminal_size=(80, 20))

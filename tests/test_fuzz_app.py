@@ -3,12 +3,14 @@ its echo stays the model's batch output for its stream.
 
 Keys are delivered as a terminal's parser delivers them (`events.Key(name, character)`), in
 seeded random bursts, and checked after every burst against a model of what each key means (the
-`Oracle`): a letter is one step (upper case folds), ← → [ ] move the delay, backspace undoes one
-step (nothing past the start), ctrl+r resets, every other key is no step. The keys that open
-another screen are driven on purpose, one at a time, and checked there: F1 (help: keys and
-pastes must not reach the tapes while it is open), ctrl+p (the command palette: typed into, never
-confirmed, since its "Quit" would end the run) and F3 (switch model: what was typed carries
-over). ctrl+q is never sent.
+`Oracle`): a symbol of the model's alphabet is one step (upper case folds for the letters
+models), ← → (and [ ] where the model does not read them) move the delay, backspace undoes one
+step (nothing past the start), ctrl+r resets, every other printable key is kept as typed but is
+no step, and the rest do nothing to the stream. The keys that open another screen are driven on
+purpose, one at a time, and checked there: F1 (help: keys that are no text do nothing, typing
+closes it and is fed), ctrl+p (the command palette: typed into, never confirmed, since its
+"Quit" would end the run) and F3 (switch model: what was typed carries over, as typed). ctrl+q
+is never sent; ctrl+t (the training form) has its own tests.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from textual.command import CommandPalette
 from textual.keys import _character_to_key
 
 from echo_tui import create_app
+from echo_tui.session import MAX_GAP
 from echo_tui.widgets import HelpScreen
+from trainer import shipped_weights
 
 NON_LATIN = "éüßçñøåæœžščřłığ" "жщфыъэюяЖЩ" "αβγδΩλπ" "中文字漢語日本語한국어" "ععربيةעברית" "हिन्दी" "ﬁﬂİẞ"
 FOLDING = "\u212a"  # KELVIN SIGN: lower() is the ASCII 'k', so it is a step, like any 'K'
@@ -37,10 +41,11 @@ NAMED = ["space", "enter", "tab", "shift+tab", "escape", "up", "down", "home", "
          "ctrl+f1", "ctrl+home", "shift+delete"]
 DELAY_KEYS = ("left", "left_square_bracket", "right", "right_square_bracket")
 NAMED_CHARS = {"space": " ", "enter": "\r", "tab": "\t", "escape": "\x1b"}
-# control characters as the parser reads them (ctrl+q quits: never sent; ctrl+p is driven apart)
+# control characters as the parser reads them (ctrl+q quits: never sent; ctrl+p is driven apart,
+# and ctrl+t, which opens the training form and gives it the keys, in the training panel's tests)
 CONTROL = [(ANSI_SEQUENCES_KEYS[chr(c)][0].value, chr(c)) for c in range(32)
            if chr(c) in ANSI_SEQUENCES_KEYS
-           and ANSI_SEQUENCES_KEYS[chr(c)][0].value not in ("ctrl+q", "ctrl+p")]
+           and ANSI_SEQUENCES_KEYS[chr(c)][0].value not in ("ctrl+q", "ctrl+p", "ctrl+t")]
 
 
 def char_key(ch: str) -> events.Key:
@@ -85,10 +90,16 @@ def random_keys(rng: random.Random, n: int) -> list[events.Key]:
 
 
 class Oracle:
-    """What the stream and delay must be after a sequence of keys, pastes and switches."""
+    """What the stream, what was typed and the delay must be after keys, pastes and switches.
+
+    Every character fed is kept as typed (at most MAX_GAP skipped ones between two steps); a
+    step is a character the model reads; backspace takes back one step, the skipped keys
+    around it staying; a model switch re-feeds what was typed to the new model.
+    """
 
     def __init__(self, session):
-        self.text = ""
+        self.steps: list[tuple[str, str, str]] = []  # (skipped before it, as typed, symbol)
+        self.pending = ""  # skipped since the last step
         self.delay = session.delay
         self.undo_steps = session.undo_steps
         self.depth = 0  # steps that can still be undone
@@ -96,27 +107,41 @@ class Oracle:
 
     def use(self, model) -> None:
         self.symbols = model.alphabet.symbols
+        self.fold = model.alphabet.case == "fold"
         self.delays = list(model.head_delays)
         self.fixed = model.kind == "fixed"
 
+    @property
+    def text(self) -> str:
+        return "".join(sym for _, _, sym in self.steps)
+
+    @property
+    def typed(self) -> str:
+        return "".join(gap + ch for gap, ch, _ in self.steps) + self.pending
+
+    def symbol(self, ch: str) -> str | None:
+        if ch in self.symbols:
+            return ch
+        return ch.lower() if self.fold and ch.lower() in self.symbols else None
+
     def symbols_of(self, text: str) -> str:
-        """The steps a paste makes: its characters in the alphabet, upper case folded."""
-        out = []
-        for ch in text:
-            if ch in self.symbols:
-                out.append(ch)
-            elif ch.lower() in self.symbols:
-                out.append(ch.lower())
-        return "".join(out)
+        """The steps a paste makes: its characters in the alphabet (upper case folded)."""
+        return "".join(filter(None, map(self.symbol, text)))
 
     def feed(self, text: str) -> None:
-        steps = self.symbols_of(text)
-        self.text += steps
-        self.depth = min(self.undo_steps, self.depth + len(steps))
+        for ch in text:
+            sym = self.symbol(ch)
+            if sym is None:
+                self.pending = (self.pending + ch)[-MAX_GAP:]
+            else:
+                self.steps.append((self.pending, ch, sym))
+                self.pending = ""
+                self.depth = min(self.undo_steps, self.depth + 1)
 
     def key(self, key: events.Key) -> None:
         ch = key.character
-        if ch is not None and len(ch) == 1 and ch.isprintable() and self.symbols_of(ch):
+        printable = ch is not None and len(ch) == 1 and ch.isprintable()
+        if printable and self.symbol(ch):
             self.feed(ch)
         elif key.key in DELAY_KEYS:
             if not self.fixed:
@@ -124,18 +149,24 @@ class Oracle:
                 k = max(0, min(len(self.delays) - 1, self.delays.index(self.delay) + step))
                 self.delay = self.delays[k]
         elif key.key == "backspace":
-            if self.text and self.depth:
-                self.text = self.text[:-1]
+            if self.steps and self.depth:
+                gap, _, _ = self.steps.pop()
+                self.pending = (gap + self.pending)[-MAX_GAP:]
                 self.depth -= 1
         elif key.key == "ctrl+r":
-            self.text, self.depth = "", 0
+            self.steps, self.pending, self.depth = [], "", 0
+        elif printable:  # no step, but kept as typed
+            self.feed(ch)
 
     def switch(self, model) -> None:
         """F3: the new model gets what was typed; the delay stays where the new model has it."""
+        typed = self.typed
         self.use(model)
+        self.steps, self.pending = [], ""
+        self.feed(typed)
         if self.delay not in self.delays:
             self.delay = self.delays[len(self.delays) // 2]
-        self.depth = min(self.undo_steps, len(self.text))
+        self.depth = min(self.undo_steps, len(self.steps))
 
 
 def check(app, oracle: Oracle, echo: bool = True) -> None:
@@ -145,6 +176,7 @@ def check(app, oracle: Oracle, echo: bool = True) -> None:
     assert app.is_running
     assert s.delay == oracle.delay
     assert s.stream == oracle.text, "a key was lost, doubled or misread"
+    assert s.typed == oracle.typed, "what was typed is not kept as typed"
     assert s.steps == len(oracle.text) and s.undo_depth == oracle.depth
     assert set(s.stream) <= set(s.alphabet.symbols)
     assert len(s.echo) == len(s.stream)
@@ -255,29 +287,40 @@ async def test_hostile_pastes_with_keys_behind_them(variable_model):
         check(app, oracle)  # the echo of the whole stream, once: it is the slow part
 
 
-async def test_help_palette_and_model_switch_under_fuzz(variable_model, fixed_model):
+def printable(key: events.Key) -> bool:
+    return key.character is not None and len(key.character) == 1 and key.character.isprintable()
+
+
+async def test_help_palette_and_model_switch_under_fuzz(text_model, variable_model, fixed_model):
     rng = random.Random(5)
     app = create_app(delay=6)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await ready(pilot)
         oracle = Oracle(app.session)
-        models = {"variable": variable_model, "fixed": fixed_model}
+        models = {"text": text_model, "letters": variable_model, "fixed": fixed_model}
         for round_ in range(3):
             await burst(pilot, random_keys(rng, 150), oracle)
             check(app, oracle)
 
-            # F1: help swallows keys and pastes, escape or F1 closes it
+            # F1: help ignores keys that are no text; typing (or a paste) closes it and is fed
             app.post_message(events.Key("f1", None))
             await until(lambda: isinstance(app.screen, HelpScreen))
-            keys = [k for k in random_keys(rng, 150) if k.key not in ("escape", "f1")]
-            for key in keys:
-                app.post_message(key)
-            app.post_message(events.Paste("hello\x1b[31m"))
+            for key in random_keys(rng, 150):
+                if key.key not in ("escape", "f1") and not printable(key):
+                    app.post_message(key)
             await settle(pilot)
             assert isinstance(app.screen, HelpScreen) and app.is_running
             check(app, oracle)  # nothing reached the tapes
-            app.post_message(events.Key("escape" if round_ % 2 else "f1", None))
+            if round_ == 1:
+                app.post_message(events.Paste("hello\x1b[31m"))
+                oracle.feed("hello\x1b[31m")
+            else:
+                key = char_key(rng.choice(string.ascii_letters + PUNCT + "中😀"))
+                app.post_message(key)
+                oracle.key(key)
             await until(lambda: app.screen is app.main)
+            await settle(pilot)
+            check(app, oracle)
             await answers(pilot, oracle)
 
             # ctrl+p: the command palette takes keys but never runs a command here
@@ -295,13 +338,16 @@ async def test_help_palette_and_model_switch_under_fuzz(variable_model, fixed_mo
             await settle(pilot)
             check(app, oracle)
 
-            # F3: another model takes the stream over; keys typed meanwhile are kept
+            # F3: the next model takes over what was typed; keys typed meanwhile are kept
             app.post_message(events.Key("f3", None))
-            keys = [k for k in random_keys(rng, 40) if k.key not in DELAY_KEYS]
-            # (no delay keys here: whether they reach the old model or the new one is a race)
+            keys = [k for k in random_keys(rng, 40) if k.key not in (*DELAY_KEYS, "backspace")]
+            # (no delay keys or backspace: whether they reach the old model or the new one is a
+            # race, and the two read them differently)
             await burst(pilot, keys, oracle)
-            oracle.switch(models["fixed" if app.session.kind == "fixed" else "variable"])
-            assert app.session.kind == ("fixed" if round_ % 2 == 0 else "variable")
+            s = app.session
+            name = "fixed" if s.kind == "fixed" else s.alphabet.name
+            assert name == ("letters", "fixed", "text")[round_]
+            oracle.switch(models[name])
             check(app, oracle)
         await answers(pilot, oracle)
         check(app, oracle)
@@ -312,7 +358,7 @@ async def test_notifications_show_hostile_text_as_plain_text():
     # path with "[/b]" in it, once ended the app with a MarkupError
     from trainer import WeightsError
 
-    app = create_app()
+    app = create_app(weights=shipped_weights("variable_delay"))
     plain = app.load_session
     bad = "/home/u/[/b]/[@click=app.quit]w[/]/fixed_delay.safetensors"
 

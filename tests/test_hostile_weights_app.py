@@ -56,10 +56,12 @@ def test_a_bad_file_is_refused_before_the_delay_is_looked_at(tmp_path, capsys, d
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--delay", "9"], "--delay 9: delay 9 is outside 0..8"),
-    (["--delay", "-1"], "--delay -1: delay -1 is outside 0..8"),
+    (["--delay", "17"], "--delay 17: delay 17 is outside 0..16"),
+    (["--delay", "-1"], "--delay -1: delay -1 is outside 0..16"),
     (["--delay", "100000000000000000000"],
-     "--delay 100000000000000000000: delay 100000000000000000000 is outside 0..8"),
+     "--delay 100000000000000000000: delay 100000000000000000000 is outside 0..16"),
+    (["--weights", str(shipped_weights("variable_delay")), "--delay", "9"],
+     "--delay 9: delay 9 is outside 0..8"),
     (["--weights", str(shipped_weights("fixed_delay")), "--delay", "0"],
      "--delay 0: this fixed-delay model echoes at delay 4 only, not 0"),
 ])

@@ -21,3 +21,13 @@ def test_readme_names_the_remake_command_of_each_shipped_file():
     text = (ROOT / "README.md").read_text()
     for path in sorted((ROOT / "weights").glob("*.safetensors")):
         assert f"--out weights/{path.name}" in text, path.name
+
+
+def test_the_remake_commands_are_the_ones_each_file_records():
+    from trainer import load_model
+
+    text = (ROOT / "README.md").read_text()
+    for path in sorted((ROOT / "weights").glob("*.safetensors")):
+        command = load_model(path).metadata["command"]
+        assert command.endswith(f"--out weights/{path.name}")
+        assert f"\n{command}\n" in text, command

@@ -9,8 +9,9 @@ from textual import events
 from textual.widgets import Static
 
 from echo_tui import create_app
-from echo_tui.app import MIN_HEIGHT, MIN_WIDTH
+from echo_tui.screens.echo import MIN_HEIGHT, MIN_WIDTH
 from echo_tui.widgets import HelpScreen
+from trainer import shipped_weights
 from trainer.evaluate import random_text
 
 SIZES = [(100, 30), (10, 3), (40, 10), (1, 1), (MIN_WIDTH - 1, MIN_HEIGHT), (3, 200),
@@ -22,7 +23,7 @@ def too_small(app) -> bool:
 
 
 async def test_resizing_down_to_tiny_and_back_while_typing_loses_nothing(variable_model):
-    app = create_app(delay=2)
+    app = create_app(weights=shipped_weights("variable_delay"), delay=2)
     typed = ""
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)

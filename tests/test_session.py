@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
 import pytest
 import torch
 from conftest import batch_echo, fake_clock
@@ -185,3 +187,94 @@ def test_latency_is_measured_per_step(variable_model):
     assert s.last_step_s == pytest.approx(1e-4) and s.last_feed_steps == 1
     s.feed("abcdefghij")
     assert s.last_step_s == pytest.approx(1e-5) and s.last_feed_steps == 10
+
+
+# -- what was typed, skip marks, confidence, memory history -------------------------------------
+
+def test_typed_keeps_the_text_as_typed_and_marks_where_keys_were_skipped(variable_model):
+    s = EchoSession(variable_model, 2)
+    s.feed("Hi ,Bob!")
+    s.feed("é")
+    assert s.stream == "hibob" and s.typed == "Hi ,Bob!é" and s.pending == "!é"
+    counts, last = s.skips(0, 5)
+    assert counts.tolist() == [0, 0, 2, 0, 0] and last == "  ,  "  # " ," came before 'b'
+    assert s.last_skipped == "é" and s.last_feed_skipped == 1 and s.skipped == 4
+
+
+def test_the_same_skips_whether_typed_or_pasted(variable_model):
+    text = "The quick, brown fox -- jumps!! over 12 lazy dogs.\n" * 30
+    typed, pasted = EchoSession(variable_model), EchoSession(variable_model)
+    for ch in text:
+        typed.feed(ch)
+    pasted.feed(text)
+    assert typed.typed == pasted.typed == text
+    assert typed.stream == pasted.stream
+    for a, b in zip(typed.skips(0, typed.steps), pasted.skips(0, pasted.steps)):
+        assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+
+
+def test_backspace_takes_back_one_step_and_keeps_the_skipped_keys(variable_model):
+    s = EchoSession(variable_model)
+    s.feed("ab, c.")
+    assert s.backspace()
+    assert s.stream == "ab" and s.typed == "ab, ." and s.pending == ", ."
+    s.feed("d")
+    assert s.typed == "ab, .d" and s.skips(2, 3)[0].tolist() == [3]
+
+
+def test_a_flood_of_skipped_keys_is_counted_but_not_all_kept(variable_model):
+    from echo_tui.session import MAX_GAP
+
+    s = EchoSession(variable_model)
+    s.feed("a" + "1" * (3 * MAX_GAP) + "b" + "2" * 10)
+    s.feed("3" * (2 * MAX_GAP))
+    assert s.skipped == 5 * MAX_GAP + 10
+    assert s.typed == "a" + "1" * MAX_GAP + "b" + ("2" * 10 + "3" * (2 * MAX_GAP))[-MAX_GAP:]
+    assert s.skips(1, 2)[0].tolist() == [MAX_GAP] and len(s.pending) == MAX_GAP
+
+
+def test_typed_survives_compaction(variable_model):
+    text = "".join(f"{ch}{'.' if i % 7 == 0 else ''}" for i, ch in
+                   enumerate(random_text(3000, seed=9)))
+    s = EchoSession(variable_model, undo_steps=50, keep_steps=400)
+    for k in range(0, len(text), 97):
+        s.feed(text[k:k + 97])
+    assert s.first_kept > 0 and s.stream == text.replace(".", "")[-400:]
+    assert text.endswith(s.typed) and s.typed.replace(".", "") == s.stream
+    assert s.skips(s.first_kept, s.steps)[0].sum() == s.typed.count(".")
+
+
+def test_confidence_is_each_heads_probability_for_its_answer(variable_model):
+    text = random_text(300, seed=5)
+    s = EchoSession(variable_model)
+    s.feed(text[:150])
+    for ch in text[150:]:
+        s.feed(ch)
+    ids = torch.tensor([variable_model.alphabet.encode(text)])
+    with torch.no_grad():
+        probs = variable_model.all_heads(variable_model.memory(ids)[0])[0].softmax(-1)
+    for d in (0, 4, 8):
+        want = (probs[:, d].max(-1).values * 255).round().to(torch.uint8).numpy()
+        got = s.confidence(0, 300, delay=d)
+        assert np.abs(got.astype(int) - want.astype(int)).max() <= 1, d
+        s.delay = d
+        assert s.mean_confidence == pytest.approx(got.sum() / (255 * 300))
+    assert s.backspace() and s.mean_confidence == pytest.approx(
+        s.confidence(0, 299).sum() / (255 * 299))
+
+
+def test_history_gives_the_state_after_each_step(variable_model):
+    text = random_text(40, seed=6)
+    s = EchoSession(variable_model, undo_steps=30, keep_steps=100)
+    s.feed(text[:25])
+    for ch in text[25:]:
+        s.feed(ch)
+    ids = torch.tensor([variable_model.alphabet.encode(text)])
+    with torch.no_grad():
+        states = variable_model.memory(ids)[0][0].numpy()
+    got = s.history(9, 40)  # the oldest kept: the state the 30 undoable steps started from
+    assert np.allclose(got, states[9:40], atol=1e-5)
+    with pytest.raises(IndexError):
+        s.history(8, 40)
+    s.backspace()
+    assert np.allclose(s.history(30, 39), states[30:39], atol=1e-5)

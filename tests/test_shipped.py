@@ -1,6 +1,6 @@
-"""The shipped weights pass the seed's checks, done right, and hold up on long streams.
+"""The shipped weights pass the homework's checks, done right, and hold up on long streams.
 
-The README's figures come from `echo-train eval` over 100,000 characters per delay; these
+The README's figures come from `echo-train eval` over 1,000,000 characters per delay; these
 tests run smaller checks so the suite stays fast.
 """
 
@@ -10,7 +10,7 @@ from trainer.weights import shipped_weights_dir
 
 def test_shipped_files_are_where_the_app_looks():
     assert {p.name for p in shipped_weights_dir().glob("*.safetensors")} == {
-        "fixed_delay.safetensors", "variable_delay.safetensors"}
+        "fixed_delay.safetensors", "variable_delay.safetensors", "text_delay.safetensors"}
     assert shipped_weights("fixed_delay").is_file()
 
 
@@ -24,16 +24,25 @@ def test_variable_model_passes_the_seed_check(variable_model):
     assert evaluate.test_variable_delay_model(variable_model, n_chars=20_000) >= 0.9995
 
 
-def test_every_delay_holds_on_long_streams(variable_model, fixed_model):
-    for model in (fixed_model, variable_model):
+def test_text_model_passes_the_check_and_keeps_blank_and_space_apart(text_model):
+    assert text_model.max_delay == 16 and text_model.alphabet.name == "text"
+    assert evaluate.test_variable_delay_model(text_model, n_chars=20_000) >= 0.9995
+    assert text_model.test_run("Hello, World!", 3) == "···Hello, Wor"  # blank ·, space kept
+    assert text_model.test_run("a b", 0) == "a b"
+
+
+def test_every_delay_holds_on_long_streams(variable_model, fixed_model, text_model):
+    for model in (fixed_model, variable_model, text_model):
         per_delay = stream_accuracies(model, n_steps=3_000, n_streams=4)
         assert set(per_delay) == set(model.head_delays)
         assert min(per_delay.values()) >= 0.9995, per_delay
         assert min(seed_accuracies(model, n_chars=20_000).values()) >= 0.9995
 
 
-def test_metadata_records_how_they_were_made(fixed_model, variable_model):
-    for model, cmd in ((fixed_model, "echo-train fixed"), (variable_model, "echo-train variable")):
+def test_metadata_records_how_they_were_made(fixed_model, variable_model, text_model):
+    for model, cmd in ((fixed_model, "echo-train fixed --target 0.99999"),
+                       (variable_model, "echo-train variable --target 0.99999"),
+                       (text_model, "echo-train variable --alphabet text")):
         meta = model.metadata
         assert meta["command"].startswith(cmd)
         assert float(meta["heldout_accuracy"]) >= 0.9999

@@ -56,8 +56,18 @@ class TrainConfig:
     max_steps: int | None = None
     eval_every: int = 50
     heldout_chars: int = 20_000  # per delay, at every check
-    confirm_chars: int = 100_000  # per delay, once a check passes: as many as the final test
+    # per delay, once a check passes; None: enough for the target (see confirm_size)
+    confirm_chars: int | None = None
     heldout_stream_steps: int = 5_000
+
+
+def confirm_size(target: float) -> int:
+    """Characters per delay that can show `target` with 95% confidence: with no error at all,
+    the Wilson bound clears 1 - 2.7/n, so n must be well past 2.7 / (1 - target) (4x: room for
+    a few errors). At least 100,000, as many as the final test."""
+    if target >= 1.0:
+        return 10_000_000
+    return max(100_000, min(10_000_000, math.ceil(4 * 2.706 / (1 - target))))
 
 
 @dataclass
@@ -83,8 +93,10 @@ def build_model(cfg: TrainConfig):
     raise ValueError(f"unknown model kind {cfg.kind!r}; choose fixed or variable")
 
 
-def train(cfg: TrainConfig, on_progress=None):
-    """Train a model per `cfg`; returns (model, Progress). `on_progress(p)` follows each check.
+def train(cfg: TrainConfig, on_progress=None, on_check=None):
+    """Train a model per `cfg`; returns (model, Progress). After each held-out check,
+    `on_progress(p)` is called, then `on_check(model, p)` (the model in eval mode: read its
+    weights, do not train it).
 
     KeyboardInterrupt propagates (after the model is left in eval mode): the caller decides what
     an interrupted run means; TrainingDiverged is raised on a non-finite loss.
@@ -131,7 +143,7 @@ def train(cfg: TrainConfig, on_progress=None):
                     raise TrainingDiverged(
                         f"training diverged at step {p.step}: the loss is {p.loss:.4g}, far "
                         f"worse than guessing (try a smaller --lr than {cfg.lr:g})")
-                if _check(model, cfg, p, start, on_progress):
+                if _check(model, cfg, p, start, on_progress, on_check):
                     break
                 if not dropped and p.heldout >= cfg.lr_drop_at:
                     dropped = True
@@ -148,7 +160,7 @@ def _out_of_budget(cfg, p, start) -> bool:
             or (cfg.max_steps is not None and p.step >= cfg.max_steps))
 
 
-def _check(model, cfg, p, start, on_progress) -> bool:
+def _check(model, cfg, p, start, on_progress, on_check) -> bool:
     """Held-out check; True when training should stop. Cut short at --max-seconds."""
     t0 = time.perf_counter()
     deadline = start + cfg.max_seconds
@@ -165,16 +177,19 @@ def _check(model, cfg, p, start, on_progress) -> bool:
         # a pass on a small sample is often luck at 99.99%: confirm on as many characters as
         # the final test that the accuracy's lower confidence bound clears the target, and
         # that long streams hold, before stopping
-        counts = seed_counts(model, cfg.confirm_chars, seed=seed + 1, deadline=deadline).values()
+        chars = cfg.confirm_chars or confirm_size(cfg.target)
+        counts = seed_counts(model, chars, seed=seed + 1, deadline=deadline).values()
         p.heldout = min(c / t if t else 0.0 for c, t in counts)
         confident = min(lower_bound(c, t) for c, t in counts) >= cfg.target
         p.heldout_stream = min(stream_accuracies(
             model, cfg.heldout_stream_steps, n_streams=8, seed=seed, deadline=deadline).values())
-    model.train()
     p.eval_seconds += time.perf_counter() - t0
     p.seconds = time.perf_counter() - start
     p.history.append((p.seconds, p.eval_seconds, p.samples, p.heldout))
     p.reached = confident and p.heldout_stream >= cfg.target
     if on_progress:
         on_progress(p)
+    if on_check:
+        on_check(model, p)
+    model.train()
     return p.reached or _out_of_budget(cfg, p, start)

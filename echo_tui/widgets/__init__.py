@@ -1,9 +1,13 @@
 """The app's widgets: each is a view of the app's EchoSession, redrawn when it changes."""
 
+from .delays import AllDelays
 from .help import HelpScreen
 from .lines import TextLine
 from .memory import MemoryView
+from .prompt import PathPrompt
 from .slider import DelaySlider
 from .tapes import Tapes
+from .train_panel import TrainPanel
 
-__all__ = ["DelaySlider", "HelpScreen", "MemoryView", "Tapes", "TextLine"]
+__all__ = ["AllDelays", "DelaySlider", "HelpScreen", "MemoryView", "PathPrompt", "Tapes",
+           "TextLine", "TrainPanel"]

@@ -1,8 +1,15 @@
-"""The GRU's hidden state as a strip of coloured cells, redrawn after every step."""
+"""The GRU's memory over time: hidden units as rows, the newest keys as columns (LSTMVis-like).
+
+Each text line shows two units with half blocks (▀: the upper unit in the foreground, the lower
+in the background), under a line of the keys the columns belong to. When the units do not all
+fit, the view shows those that change most over the visible keys, in unit order: a mean over a
+group of units washes out to grey and hides what the memory does.
+
+States come from the session's undo ring, so undo and reset keep the picture exact, and nothing
+is re-run to draw it.
+"""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from rich.color import Color
@@ -14,51 +21,109 @@ from textual.widget import Widget
 
 LEVELS = 21  # colours from -1 to +1; the GRU's state lies in (-1, 1)
 NEGATIVE, NEUTRAL, POSITIVE = (59, 130, 246), (64, 64, 64), (249, 115, 22)
+GUTTER = 6
+MAX_LINES = 8  # unit lines at most (16 units), fewer when the terminal is short
 
 
-def _palette() -> list[Style]:
+def _palette() -> list[Color]:
     half = LEVELS // 2
-    styles = []
+    colours = []
     for k in range(LEVELS):
         t = (k - half) / half
         end = NEGATIVE if t < 0 else POSITIVE
-        rgb = (round(a + (b - a) * abs(t)) for a, b in zip(NEUTRAL, end))
-        styles.append(Style(bgcolor=Color.from_rgb(*rgb)))
-    return styles
+        colours.append(Color.from_rgb(*(round(a + (b - a) * abs(t))
+                                        for a, b in zip(NEUTRAL, end))))
+    return colours
 
 
 PALETTE = _palette()
+CELL = {(u, v): Style(color=PALETTE[u], bgcolor=PALETTE[v]) for u in range(LEVELS)
+        for v in range(LEVELS)}  # "▀" with unit u above unit v
+
+
+def levels(values: np.ndarray) -> np.ndarray:
+    """State values in (-1, 1) as colour indices 0..LEVELS-1."""
+    half = LEVELS // 2
+    return np.clip(np.rint((values + 1) * half), 0, LEVELS - 1).astype(np.int64)
 
 
 class MemoryView(Widget):
-    """One cell per hidden unit: blue for negative, grey near zero, orange for positive.
+    """A heat map of hidden units over the newest keys; the newest column is the live state."""
 
-    Drawn line by line straight from segments (Textual's line API): it redraws on every
-    keystroke, and building rich Text with a style per cell cost more than the model's step.
-    """
+    COMPONENT_CLASSES = {"memory--keys"}
 
-    def levels(self) -> np.ndarray:
-        """Each hidden unit's colour index, 0..LEVELS-1 (empty before the model is ready)."""
+    def picture(self) -> tuple[str, np.ndarray, np.ndarray]:
+        """(the keys of the columns, the units shown, their colour levels (units, columns))."""
         session = getattr(self.app, "session", None)
         if session is None:
-            return np.zeros(0, dtype=np.int64)
-        half = LEVELS // 2
-        values = session.hidden.numpy()
-        return np.clip(np.rint((values + 1) * half), 0, LEVELS - 1).astype(np.int64)
+            return "", np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64)
+        width = max(1, self.content_size.width - GUTTER)
+        stop = session.steps
+        oldest = max(session.first_kept, session.steps - session.undo_depth - 1)
+        start = max(oldest, stop - width)
+        states = session.history(start, stop) if stop > start else session.hidden.numpy()[None]
+        keys = session.window(start, stop)[0] if stop > start else ""
+        units = self.units_shown(states, self.room())
+        return keys, units, levels(states[:, units].T)
+
+    def room(self) -> int:
+        """Units that fit: two per line under the keys' line."""
+        return 2 * max(1, self.content_size.height - 1)
+
+    def on_resize(self) -> None:
+        self.update_note()
+
+    def update_note(self) -> None:
+        """Say in the border when not every unit fits (set outside render: a border set while
+        rendering is drawn a frame late, or never)."""
+        session = getattr(self.app, "session", None)
+        hidden = session.model.hidden_size if session is not None else 0
+        shown = min(hidden, self.room())
+        note = f"{shown} of {hidden} units: those that vary most" if shown < hidden else ""
+        if getattr(self, "_note", None) != note:
+            self._note = self.border_subtitle = note
+
+    def units_shown(self, states: np.ndarray, room: int) -> np.ndarray:
+        """All units when `room` holds them, else the `room` that vary most, in unit order."""
+        hidden = states.shape[1]
+        if hidden <= room:
+            return np.arange(hidden)
+        spread = states.std(0) if len(states) > 1 else np.abs(states[0])
+        return np.sort(np.argsort(-spread, kind="stable")[:room])
+
+    def render_lines_for(self) -> list[Strip]:
+        keys, units, grid = self.picture()
+        width = self.content_size.width
+        keys_style = self.get_component_rich_style("memory--keys")
+        lines = [Strip([Segment(" keys ", keys_style), Segment(keys.replace(" ", "␣"))])
+                 .extend_cell_length(width, self.rich_style).crop(0, width)]
+        for top in range(0, len(units), 2):
+            upper = grid[top].tolist()
+            lower = grid[top + 1].tolist() if top + 1 < len(units) else [LEVELS // 2] * len(upper)
+            label = f"{units[top]:>4}  " if len(units) < 9999 else " " * GUTTER
+            segments = [Segment(label, keys_style)]
+            i = 0
+            while i < len(upper):  # one segment per run of equal cells
+                j = i + 1
+                while j < len(upper) and upper[j] == upper[i] and lower[j] == lower[i]:
+                    j += 1
+                segments.append(Segment("▀" * (j - i), CELL[upper[i], lower[i]]))
+                i = j
+            lines.append(Strip(segments).extend_cell_length(width, self.rich_style).crop(0, width))
+        return lines
+
+    def refresh(self, *args, **kwargs):
+        self._lines = None  # whatever asks for a redraw makes the picture stale
+        return super().refresh(*args, **kwargs)
 
     def render_line(self, y: int) -> Strip:
-        width = max(1, self.content_size.width)
-        row = self.levels()[y * width:(y + 1) * width].tolist()
-        segments, i = [], 0
-        while i < len(row):  # one segment per run of equal colours
-            j = i + 1
-            while j < len(row) and row[j] == row[i]:
-                j += 1
-            segments.append(Segment(" " * (j - i), PALETTE[row[i]]))
-            i = j
-        return Strip(segments, len(row)).extend_cell_length(width, self.rich_style)
+        if getattr(self, "_lines", None) is None:
+            self._lines = self.render_lines_for()  # once per redraw, not once per line
+        if y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(self.content_size.width, self.rich_style)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         session = getattr(self.app, "session", None)
-        size = session.model.hidden_size if session is not None else 1
-        return math.ceil(size / max(1, width))
+        units = session.model.hidden_size if session is not None else 2
+        return 1 + min(MAX_LINES, -(-units // 2))

@@ -8,12 +8,14 @@ from textual.message import Message
 from textual.widget import Widget
 
 LABEL = "delay "
-HINT = "   ← → or [ ] to move, or click"
+HINT = "   ← → to move, or click"
 
 
 class DelaySlider(Widget):
     """One line: every delay the model has, the current one as the thumb.
 
+    Three forms, the first that fits: every delay labelled (`0─1─[2]─3`), one column per delay
+    with the value beside it (`──●──── 12`), or a proportional bar. Every form is clickable.
     With a fixed-delay model it shows that model's delay and cannot move.
     """
 
@@ -43,36 +45,45 @@ class DelaySlider(Widget):
             text.append(f" {session.delay} ", thumb)
             text.append("   fixed-delay model: its delay cannot move", hint)
             return text
-        delays = session.delays
-        cell = len(str(delays[-1])) + 2
-        room = self.content_size.width - len(LABEL)
-        if len(delays) * (cell + 1) - 1 > room:
-            return self._render_bar(text, session, room, thumb, track)
-        x = len(LABEL)
-        for k, d in enumerate(delays):
-            if k:
-                text.append("─", track)
-                x += 1
-            text.append(f"{d:^{cell}}", thumb if d == session.delay else track)
-            # a click on a cell or on the track to its left picks it
-            self._spans.append((x - (1 if k else 0), x + cell, d))
-            x += cell
-        if x + len(HINT) <= self.content_size.width:
+        delays, room = session.delays, self.content_size.width - len(LABEL)
+        labelled = sum(len(str(d)) for d in delays) + len(delays) - 1 + 2  # + the thumb's pad
+        if labelled <= room:
+            self._render_labelled(text, session, thumb, track)
+        else:
+            self._render_columns(text, session, room, thumb, track)
+        if text.cell_len + len(HINT) <= self.content_size.width:
             text.append(HINT, hint)
         return text
 
-    def _render_bar(self, text: Text, session, room: int, thumb, track) -> Text:
-        """Too many delays for one cell each: a proportional bar with the value beside it."""
-        label = f" {session.delay:>{len(str(session.delays[-1]))}}"
+    def _render_labelled(self, text: Text, session, thumb, track) -> None:
+        x = len(LABEL)
+        for k, d in enumerate(session.delays):
+            if k:
+                text.append("─", track)
+                x += 1
+            cell = f" {d} " if d == session.delay else str(d)
+            text.append(cell, thumb if d == session.delay else track)
+            # a click on a cell or on the track to its left picks it
+            self._spans.append((x - (1 if k else 0), x + len(cell), d))
+            x += len(cell)
+
+    def _render_columns(self, text: Text, session, room: int, thumb, track) -> None:
+        """One column per delay where they fit, else a proportional bar; the value beside."""
+        delays = session.delays
+        label = f" {session.delay:>{len(str(delays[-1]))}}"
         width = max(2, room - len(label) - 1)
-        top = session.delays[-1]
-        pos = round(session.delay / top * (width - 1)) if top else 0
+        if len(delays) <= width:
+            width = len(delays)
+            at = [(d, d) for d in delays]  # column i is delay i
+        else:
+            top = delays[-1]
+            at = [(i, round(i / (width - 1) * top)) for i in range(width)]
         x0 = len(LABEL)
-        for i in range(width):
+        pos = min(range(width), key=lambda i: abs(at[i][1] - session.delay))
+        for i, d in at:
             text.append("●" if i == pos else "─", thumb if i == pos else track)
-            self._spans.append((x0 + i, x0 + i + 1, round(i / (width - 1) * top)))
-        text.append(label)
-        return text
+            self._spans.append((x0 + i, x0 + i + 1, d))
+        text.append(label, thumb)
 
     def delay_at(self, x: int) -> int | None:
         """The delay drawn at column `x` of the content, or None."""

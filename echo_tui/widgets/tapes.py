@@ -1,71 +1,179 @@
-"""What was typed and its echo, as two tapes aligned column by column (step t under step t)."""
+"""What was typed and its echo, as two tapes aligned column by column (step t under step t).
+
+Each row of steps takes three lines: marks for skipped keys, the typed symbols, their echo.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 from rich.text import Text
+from textual import events
 from textual.widget import Widget
 
 GUTTER = ("typed ", " echo ")
 BLANK = "·"  # the echo's blank, drawn so a learner sees the model chose "no output"
-EMPTY_HINT = ("Type letters: each key is one step of the GRU, and its echo appears under it, "
-              "delayed.")
+SPACE = "␣"  # a typed or echoed space, drawn so it is not mistaken for a blank
+EMPTY_HINT = "Type: each key is one step of the GRU, and its echo appears under it, delayed."
+# confidence bytes (255 = certain) at which an echo counts as sure, fairly sure, unsure
+SURE, FAIRLY, UNSURE = round(0.99 * 255), round(0.9 * 255), round(0.5 * 255)
+
+
+def visible(ch: str) -> str:
+    """A skipped character as a one-cell mark: itself when printable, else a stand-in."""
+    return {" ": SPACE, "\n": "↵", "\r": "↵", "\t": "⇥"}.get(ch, ch if ch.isprintable() else "?")
+
+
+def doubt(conf: np.ndarray) -> np.ndarray:
+    """0 sure (p >= 0.99), 1 fairly sure (>= 0.9), 2 unsure (>= 0.5), 3 a guess."""
+    return 3 - np.searchsorted([UNSURE, FAIRLY, SURE], conf, side="right")
+
+
+class EchoStyles:
+    """The component styles an echo row is drawn with, looked up once per render."""
+
+    def __init__(self, widget: Widget, prefix: str):
+        get = widget.get_component_rich_style
+        self.blank = get(f"{prefix}--blank")
+        self.space = get(f"{prefix}--space")
+        self.wrong = get(f"{prefix}--wrong")
+        self.doubt = [None] + [get(f"{prefix}--doubt-{k}") for k in (1, 2, 3)]
+
+
+def append_echo(text: Text, echo: str, wrong: np.ndarray, conf: np.ndarray, blank: str,
+                styles: EchoStyles) -> None:
+    """Append an echo row in runs of one style: blanks dim, spaces as ␣, doubt shaded by
+    confidence, mistakes highlighted (over any shade)."""
+    kind = np.where(wrong, 4, doubt(conf)).tolist()  # 4: wrong, else the doubt level
+
+    def key(k: int):
+        ch = echo[k]
+        return kind[k], BLANK if ch == blank else SPACE if ch == " " else ""
+
+    i, n = 0, len(echo)
+    while i < n:
+        (level, drawn), j = key(i), i + 1
+        while j < n and key(j) == (level, drawn):
+            j += 1
+        style = styles.wrong if level == 4 else styles.doubt[level]
+        if drawn:
+            text.append(drawn * (j - i), style or (styles.blank if drawn == BLANK
+                                                   else styles.space))
+        else:
+            text.append(echo[i:j], style or "")
+        i = j
+
+
+def append_typed(text: Text, typed: str, space_style) -> None:
+    if " " not in typed:
+        text.append(typed)
+        return
+    for k, part in enumerate(typed.split(" ")):
+        if k:
+            text.append(SPACE, space_style)
+        text.append(part)
 
 
 class Tapes(Widget):
-    """Rows of `typed` over `echo`; wraps at the widget's width, newest row always in view.
+    """Rows of skip marks, `typed` and `echo`; wraps at the widget's width, the newest row in
+    view unless scrolled back (keys or the mouse wheel; typing comes back to the newest).
 
     Only the visible rows are read from the session, so drawing costs the same at step 10 as at
     step 1,000,000.
     """
 
-    COMPONENT_CLASSES = {"tapes--gutter", "tapes--blank", "tapes--wrong", "tapes--cursor"}
+    COMPONENT_CLASSES = {"tapes--gutter", "tapes--blank", "tapes--space", "tapes--wrong",
+                         "tapes--cursor", "tapes--skip", "tapes--doubt-1", "tapes--doubt-2",
+                         "tapes--doubt-3"}
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.scroll_back = 0  # rows back from the newest
+
+    # -- scrolling ----------------------------------------------------------------------
+    def layout_rows(self) -> tuple[int, int, int, int]:
+        """(steps per row, rows that fit, the newest row, the oldest kept row)."""
+        session = getattr(self.app, "session", None)
+        width, height = self.content_size
+        row_w = max(1, width - len(GUTTER[0]))
+        rows = max(1, height // self.lines_per_row())
+        if session is None:
+            return row_w, rows, 0, 0
+        return row_w, rows, session.steps // row_w, session.first_kept // row_w
+
+    def lines_per_row(self) -> int:
+        return 3 if self.content_size.height >= 3 else 2  # marks line only where it fits
+
+    def scroll_rows(self, delta: int | None) -> None:
+        """Scroll back by `delta` rows (negative: forward); None: to the oldest kept row."""
+        _, rows, newest, oldest = self.layout_rows()
+        most = max(0, newest - oldest - rows + 1)
+        self.scroll_back = most if delta is None else max(0, min(most, self.scroll_back + delta))
+        self.border_subtitle = (f"{self.scroll_back:,} rows back · End: back to the newest"
+                                if self.scroll_back else "")
+        self.refresh()
+
+    def follow(self) -> None:
+        """Back to the newest row (typing does this)."""
+        if self.scroll_back:
+            self.scroll_rows(-self.scroll_back)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.scroll_rows(1)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.scroll_rows(-1)
+
+    # -- drawing ------------------------------------------------------------------------
     def render(self) -> Text:
         session = getattr(self.app, "session", None)
         if session is None:
             return Text("loading the model… keys you type now are kept and fed once it is ready",
                         style=self.get_component_rich_style("tapes--blank"))
-        width, height = self.content_size
-        row_w = max(1, width - len(GUTTER[0]))
-        pairs = max(1, (height + 1) // 3)  # a pair is two lines plus a blank line between pairs
-        steps = session.steps
-        last = steps // row_w  # the row holding the cursor (the next key's column)
-        first = max(session.first_kept // row_w, last - pairs + 1)
+        row_w, rows, newest, oldest = self.layout_rows()
+        self.scroll_back = min(self.scroll_back, max(0, newest - oldest - rows + 1))
+        bottom = newest - self.scroll_back
+        first = max(oldest, bottom - rows + 1)
+        marks = self.lines_per_row() == 3
         gutter = self.get_component_rich_style("tapes--gutter")
-        styles = {
-            (False, False): "",
-            (False, True): self.get_component_rich_style("tapes--blank"),
-            (True, False): self.get_component_rich_style("tapes--wrong"),
-            (True, True): self.get_component_rich_style("tapes--wrong"),
-        }
+        skip = self.get_component_rich_style("tapes--skip")
+        styles = EchoStyles(self, "tapes")
+        steps, blank = session.steps, session.alphabet.blank
         text = Text(end="")
-        for row in range(first, last + 1):
+        for row in range(first, bottom + 1):
             start = max(row * row_w, session.first_kept)
             stop = min((row + 1) * row_w, steps)
             typed, echo, wrong = session.window(start, stop)
             pad = " " * (start - row * row_w)
+            if marks:
+                line = _marks(*session.skips(start, stop))
+                if row == newest and session.pending:
+                    line += visible(session.pending[-1]) if len(session.pending) == 1 else (
+                        str(len(session.pending)) if len(session.pending) < 10 else "+")
+                text.append(" " * len(GUTTER[0]) + pad)
+                text.append(line.rstrip(), skip)
+                text.append("\n")
             text.append(GUTTER[0], gutter)
-            text.append(pad + typed)
-            if row == last:
+            text.append(pad)
+            append_typed(text, typed, styles.space)
+            if row == newest:
                 text.append(" ", self.get_component_rich_style("tapes--cursor"))
             text.append("\n")
             text.append(GUTTER[1], gutter)
             text.append(pad)
-            _append_runs(text, echo, wrong.tolist(), styles)
-            if row != last:
-                text.append("\n\n")
-        if steps == 0:
-            text.append("\n\n" + EMPTY_HINT, self.get_component_rich_style("tapes--blank"))
+            append_echo(text, echo, wrong, session.confidence(start, stop), blank, styles)
+            if row != bottom:
+                text.append("\n")
+        if steps == 0 and not session.pending:
+            text.append("\n\n" + EMPTY_HINT, styles.blank)
         return text
 
 
-def _append_runs(text: Text, echo: str, wrong: list[bool], styles: dict) -> None:
-    """Append `echo` in runs of one style: blanks dim, mistakes highlighted."""
-    i, n = 0, len(echo)
-    while i < n:
-        key = (wrong[i], echo[i] == " ")
-        j = i + 1
-        while j < n and (wrong[j], echo[j] == " ") == key:
-            j += 1
-        text.append(echo[i:j].replace(" ", BLANK), styles[key])
-        i = j
+def _marks(counts: np.ndarray, last: str) -> str:
+    """One cell per step: the skipped key before it, how many when several (+ for 10 or
+    more), or a space."""
+    cells = []
+    for n, ch in zip(counts.tolist(), last):
+        cells.append(" " if n == 0 else visible(ch) if n == 1 else str(n) if n < 10 else "+")
+    return "".join(cells)

@@ -1,0 +1,5 @@
+"""The app's screens."""
+
+from .echo import EchoScreen
+
+__all__ = ["EchoScreen"]

@@ -1,0 +1,311 @@
+"""Train a model in front of the learner (ctrl+t): pick it, start it, watch it learn.
+
+The panel runs a TrainingRun (a child process) and relays its checks from a thread worker. At
+each check the typed text is re-echoed by the weights of that moment in a "learning" row, so
+the echo turns from noise into the text. When the run ends, or on "use now", the new model
+takes over the session; "save" writes it where the user says.
+
+Keys typed while the form has focus go to the form; once training starts, focus returns to the
+tapes so typing, delay keys and undo keep working on the current model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Callable
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Input, Label, Select, Sparkline
+from textual.worker import get_current_worker
+
+from .lines import TextLine
+from .tapes import EchoStyles, append_echo, append_typed
+
+KINDS = [("variable", "variable"), ("fixed", "fixed")]
+ALPHABETS = [("letters", "letters"), ("alnum", "alnum"), ("text", "text")]
+LEARN_CHARS = 512  # typed characters re-echoed at each check: enough history for any delay
+MAX_DELAY, MAX_HIDDEN = 64, 1024
+
+
+class LearningRow(TextLine):
+    """Two lines: the newest typed symbols, and the checkpoint's echo of them."""
+
+    COMPONENT_CLASSES = {"learning--gutter", "learning--blank", "learning--space",
+                         "learning--wrong", "learning--doubt-1", "learning--doubt-2",
+                         "learning--doubt-3"}
+    DEFAULT_CSS = "LearningRow { height: 2; }"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rows = None  # (typed, echo, wrong, confidence, blank) of the newest steps
+
+    def render(self) -> Text:
+        gutter = self.get_component_rich_style("learning--gutter")
+        text = Text(no_wrap=True, overflow="crop", end="")
+        text.append("   typed ", gutter)
+        if self.rows is None:
+            text.append("\nlearning ", gutter)
+            text.append("(the echo of what you typed, by the model at its last check)", gutter)
+            return text
+        typed, echo, wrong, conf, blank = self.rows
+        room = max(1, self.content_size.width - 9)
+        styles = EchoStyles(self, "learning")
+        append_typed(text, typed[-room:], styles.space)
+        text.append("\nlearning ", gutter)
+        append_echo(text, echo[-room:], wrong[-room:], conf[-room:], blank, styles)
+        return text
+
+
+class TrainPanel(Vertical):
+    """Kind, alphabet, delay and hidden size from trainer's recipes; start, cancel, use, save."""
+
+    class UseModel(Message):
+        """A trained model is to take over the session."""
+
+        def __init__(self, model, label: str) -> None:
+            super().__init__()
+            self.model, self.label = model, label
+
+    def __init__(self, start_run: Callable | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.start_run = start_run  # cfg -> a started run; tests pass a scripted one
+        self.run = None
+        self.cfg = None  # the running (or last) run's TrainConfig
+        self.checkpoint = None
+        self.model = None  # the newest checkpoint's model
+        self.losses: list[float] = []
+        self.heldouts: list[float] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="train-form"):
+            yield Select(KINDS, value="fixed", allow_blank=False, compact=True, id="train-kind")
+            yield Select(ALPHABETS, value="letters", allow_blank=False, compact=True,
+                         id="train-alphabet")
+            yield Label(" delay ", id="train-delay-label")
+            yield Input("4", compact=True, restrict=r"\d{0,3}", id="train-delay")
+            yield Label(" hidden ")
+            yield Input("64", compact=True, restrict=r"\d{0,4}", id="train-hidden")
+        with Horizontal(id="train-buttons"):
+            yield Button("start", compact=True, id="train-start")
+            yield Button("cancel", compact=True, id="train-cancel", disabled=True)
+            yield Button("use now", compact=True, id="train-use", disabled=True)
+            yield Button("save…", compact=True, id="train-save", disabled=True)
+        yield TextLine("", id="train-progress")
+        with Horizontal(id="train-plots"):
+            yield Label("loss ")
+            yield Sparkline([], id="train-loss")
+            yield Label(" held-out ")
+            yield Sparkline([], id="train-heldout")
+        yield LearningRow(id="learning")
+
+    def on_mount(self) -> None:
+        self.border_title = "train a model (ctrl+t)"
+        self.border_subtitle = "Enter start · Esc cancel · ^u use now · ^s save"
+        self._filled = False  # the recipes import torch: not before the first frame
+
+    def opened(self) -> None:
+        """The panel is shown: fill the form from the recipes, the first time."""
+        if not self._filled:
+            self._filled = True
+            self.fill_recipe()
+
+    # -- the form -------------------------------------------------------------------------
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if self._filled:
+            self.fill_recipe()
+
+    def fill_recipe(self) -> None:
+        """Delay and hidden size from the recipe that suits the kind and alphabet."""
+        from trainer.recipes import RECIPES, recipe_for
+
+        kind, alphabet = self._select("kind"), self._select("alphabet")
+        r = RECIPES[recipe_for(kind, alphabet)]
+        self.query_one("#train-delay-label", Label).update(
+            " delay " if kind == "fixed" else " max delay ")
+        self.query_one("#train-delay", Input).value = str(r.delay)
+        self.query_one("#train-hidden", Input).value = str(r.hidden)
+
+    def _select(self, name: str) -> str:
+        return self.query_one(f"#train-{name}", Select).value
+
+    def config(self):
+        """The TrainConfig the form asks for; ValueError with one sentence when it cannot be."""
+        from trainer.recipes import config, recipe_for
+
+        kind, alphabet = self._select("kind"), self._select("alphabet")
+        delay = _whole(self.query_one("#train-delay", Input).value, "delay", MAX_DELAY, 0)
+        hidden = _whole(self.query_one("#train-hidden", Input).value, "hidden", MAX_HIDDEN, 1)
+        # "auto": the child takes CUDA when there is one
+        return config(recipe_for(kind, alphabet, delay), kind=kind, alphabet=alphabet,
+                      delay=delay, hidden=hidden, device="auto")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.start()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        {"train-start": self.start, "train-cancel": self.cancel, "train-use": self.use_now,
+         "train-save": self.save}[event.button.id]()
+
+    # -- the run --------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.run is not None
+
+    def start(self) -> None:
+        if self.running:
+            return
+        try:
+            cfg = self.config()
+        except ValueError as e:
+            self.say(str(e))
+            return
+        from .. import training
+
+        self.cfg = cfg
+        self.checkpoint = self.model = None
+        self.losses, self.heldouts = [], []
+        self.run = (self.start_run or _process_run)(cfg)
+        self._buttons()
+        delays = f"delay {cfg.delay}" if cfg.kind == "fixed" else f"delays 0–{cfg.delay}"
+        self.say(f"starting: {cfg.kind}, {cfg.alphabet}, {delays}, hidden {cfg.hidden}, on "
+                 f"{max(1, training.CORES - 1)} of {training.CORES} cores…")
+        self.screen.set_focus(None)  # back to typing: keys go to the tapes
+        self._relay(self.run)
+
+    def cancel(self) -> None:
+        """Stop the run now (Esc); the current model stays."""
+        if not self.running:
+            return
+        run, self.run = self.run, None
+        self.workers.cancel_group(self, "relay")
+        run.cancel()
+        self._buttons()
+        self.say("cancelled: nothing is training; the current model stays")
+
+    def use_now(self) -> None:
+        """The newest checkpoint takes over the session (training goes on, if it runs)."""
+        if self.model is None:
+            return
+        self.post_message(self.UseModel(self.model, self.label()))
+
+    def save(self) -> None:
+        if self.model is not None:
+            self.app.save_trained(self.model, self.cfg, self.checkpoint)
+
+    def label(self) -> str:
+        return f"trained here ({self.cfg.kind}, {self.cfg.alphabet}, step {self.checkpoint.step:,})"
+
+    @work(thread=True, exclusive=True, group="relay", exit_on_error=False)
+    def _relay(self, run) -> None:
+        """Pass the run's messages to the panel, rebuilding each checkpoint's model and its
+        echo of the typed text here, off the app's thread."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            message = run.get(timeout=0.1)
+            if message is None:
+                continue
+            kind, body = message
+            learned = None
+            try:
+                if kind in ("check", "done") and body is not None:
+                    model = body.model(asdict(self.cfg))
+                    typed, delay = self.app.call_from_thread(self._typed_and_delay)
+                    learned = (model, _learning_rows(model, typed, delay))
+            except Exception as e:  # noqa: BLE001 - the panel must not wait for ever
+                run.cancel()
+                kind, body = "error", f"its weights could not be read ({e})"
+            if worker.is_cancelled:
+                return
+            self.app.call_from_thread(self._take, run, kind, body, learned)
+            if kind != "check":
+                return
+
+    def _typed_and_delay(self) -> tuple[str, int | None]:
+        s = self.app.session
+        return (s.typed[-LEARN_CHARS:], s.delay) if s is not None else ("", None)
+
+    def _take(self, run, kind: str, body, learned) -> None:
+        if run is not self.run:
+            return  # a cancelled run's last word
+        if kind == "error":
+            self.run = None
+            self._buttons()
+            self.say(f"training stopped: {body}")
+            return
+        if body is not None:
+            self.checkpoint = body
+            self.model, rows = learned
+            self.losses.append(body.loss)
+            self.heldouts.append(body.heldout)
+            self.query_one("#train-loss", Sparkline).data = list(self.losses)
+            self.query_one("#train-heldout", Sparkline).data = list(self.heldouts)
+            self.query_one(LearningRow).rows = rows
+            self.query_one(LearningRow).refresh()
+            self.say(self.progress_text(body))
+        if kind == "done":
+            self.run = None
+            self._buttons()
+            if self.model is not None:
+                self.say(("target reached" if body.reached else "stopped at its limit")
+                         + f" after {body.seconds:.1f} s, held-out {100 * body.heldout:.2f}%: "
+                         "now in use; ^s saves it")
+                self.use_now()
+            return
+        self._buttons()
+
+    def progress_text(self, cp) -> str:
+        delays = (f"delay {self.cfg.delay}" if self.cfg.kind == "fixed"
+                  else f"delays 0–{cp.trained_delay}")
+        return (f"step {cp.step:,} · {cp.seconds:.1f} s · loss {cp.loss:.4f} · held-out "
+                f"{100 * cp.heldout:.2f}% · {delays}")
+
+    def say(self, text: str) -> None:
+        self.query_one("#train-progress", TextLine).show(text)
+
+    def _buttons(self) -> None:
+        running = self.running
+        self.query_one("#train-start", Button).disabled = running
+        self.query_one("#train-cancel", Button).disabled = not running
+        self.query_one("#train-use", Button).disabled = self.model is None
+        self.query_one("#train-save", Button).disabled = self.model is None
+        for widget in self.query("#train-form Select, #train-form Input"):
+            widget.disabled = running
+
+    def on_unmount(self) -> None:
+        if self.run is not None:  # leaving the app leaves nothing running
+            self.run.cancel()
+            self.run = None
+
+
+def _process_run(cfg):
+    from ..training import TrainingRun
+
+    run = TrainingRun(cfg)
+    run.start()
+    return run
+
+
+def _whole(value: str, name: str, most: int, least: int) -> int:
+    if not value.strip().isdigit() or not least <= int(value) <= most:
+        raise ValueError(f"{name} must be a whole number from {least} to {most}, not {value!r}")
+    return int(value)
+
+
+def _learning_rows(model, typed: str, delay: int | None):
+    """The newest steps of `typed` through `model`: (typed, echo, wrong, confidence, blank)."""
+    from ..session import EchoSession
+
+    if delay not in model.head_delays:
+        delay = None
+    learn = EchoSession(model, delay, undo_steps=0, keep_steps=max(1, len(typed)))
+    learn.feed(typed)
+    stream, echo, wrong = learn.window(learn.first_kept, learn.steps)
+    return (stream, echo, wrong, learn.confidence(learn.first_kept, learn.steps),
+            model.alphabet.blank)

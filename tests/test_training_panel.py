@@ -1,0 +1,180 @@
+"""Training in the app (ctrl+t): a real child process, cancel, keys during training, hot swap
+and saving."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import torch
+from conftest import batch_echo, keys, ready, settle
+from textual.widgets import Input, Select
+from training_runs import ReplayRun, real_run, recorded_checkpoints
+
+from echo_tui import EchoSession, create_app
+from echo_tui.widgets import PathPrompt, TrainPanel
+from trainer import load_model, shipped_weights
+from trainer.recipes import config
+
+VARIABLE = shipped_weights("variable_delay")
+
+
+async def until(predicate, timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < end, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def open_panel(pilot, kind="fixed", alphabet="letters", delay="2", hidden="16"):
+    app = pilot.app
+    await keys(pilot, "ctrl+t")
+    panel = app.main.query_one(TrainPanel)
+    assert panel.display and app.main.focused is panel.query_one("#train-kind")
+    panel.query_one("#train-kind", Select).value = kind
+    panel.query_one("#train-alphabet", Select).value = alphabet
+    await pilot.pause()
+    panel.query_one("#train-delay", Input).value = delay
+    panel.query_one("#train-hidden", Input).value = hidden
+    return panel
+
+
+def same_weights(a, b) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
+                                                 b.state_dict().values()))
+
+
+async def test_a_real_run_learns_takes_over_and_saves(tmp_path):
+    start = real_run(max_steps=60, eval_every=20, heldout_chars=2000)
+    app = create_app(weights=VARIABLE, delay=2, start_run=start)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        await keys(pilot, *"Hi, abcabc")
+        panel = await open_panel(pilot)
+        panel.start()
+        assert panel.running and app.main.focused is None  # typing goes to the tapes again
+        await until(lambda: panel.checkpoint is not None)
+        learning = panel.query_one("#learning")
+        assert learning.rows[0] == "hiabcabc"  # the typed text, as the new model reads it
+        await until(lambda: not panel.running and app.session.model is panel.model)
+        await settle(pilot)
+        s = app.session
+        assert (s.kind, s.delay, s.typed) == ("fixed", 2, "Hi, abcabc")
+        assert panel.checkpoint.final and panel.checkpoint.step == 60
+        assert same_weights(s.model, panel.checkpoint.model(vars(panel.cfg)))
+        fresh = EchoSession(panel.model, 2)
+        fresh.feed("Hi, abcabc")
+        assert s.echo == fresh.echo and s.stream == fresh.stream  # as if it had been there
+        await until(lambda: not start.runs[0].alive, timeout=10)  # the child ends by itself
+
+        app.main.action_save_trained()
+        await until(lambda: isinstance(app.screen, PathPrompt))
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(tmp_path / "mine.safetensors")
+        await pilot.press("enter")
+        await until(lambda: (tmp_path / "mine.safetensors").exists())
+        await settle(pilot)
+        saved = load_model(tmp_path / "mine.safetensors")
+        assert same_weights(saved, s.model)
+        assert saved.metadata["command"] == "echo-tui training panel"
+        assert batch_echo(saved, "hiabcabc", 2) == s.echo
+        assert "echo-tui --weights" in str(app.main.notice.render())
+
+
+async def test_cancel_stops_the_child_at_once_and_keeps_the_model():
+    start = real_run(max_seconds=300.0, target=1.0, eval_every=5, heldout_chars=2000)
+    app = create_app(weights=VARIABLE, start_run=start)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        before = app.session.model
+        panel = await open_panel(pilot)
+        panel.start()
+        await until(lambda: panel.checkpoint is not None)  # the child is well under way
+        t0 = time.perf_counter()
+        await keys(pilot, "escape")
+        assert not panel.running and not start.runs[0].alive
+        assert time.perf_counter() - t0 < 1.0
+        assert start.runs[0]._process.poll() is not None  # gone, not just asked to go
+        assert app.session.model is before and "cancelled" in str(
+            panel.query_one("#train-progress").render())
+
+
+async def test_keys_delay_and_undo_work_while_it_trains(variable_model):
+    start = real_run(max_seconds=300.0, target=1.0, eval_every=5, heldout_chars=2000)
+    app = create_app(weights=VARIABLE, delay=3, start_run=start)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        panel = await open_panel(pilot)
+        panel.start()
+        await until(lambda: panel.checkpoint is not None)
+        await keys(pilot, *"helloworld", "backspace", "right", "x")
+        s = app.session
+        assert s.model is not panel.model and panel.running
+        assert (s.stream, s.delay) == ("helloworlx", 4)
+        assert s.echo == batch_echo(variable_model, "helloworlx", 4)
+        panel.cancel()
+
+
+async def test_leaving_the_app_while_it_trains_leaves_nothing_running():
+    start = real_run(max_seconds=300.0, target=1.0, eval_every=5, heldout_chars=2000)
+    app = create_app(weights=VARIABLE, start_run=start)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        panel = await open_panel(pilot)
+        panel.start()
+        await until(lambda: start.runs and start.runs[0].alive)
+    await asyncio.sleep(0.2)
+    assert start.runs[0]._process.poll() is not None
+
+
+async def test_use_now_takes_the_newest_checkpoint_while_it_goes_on():
+    cfg = config("fixed", hidden=16, delay=2, max_steps=40, eval_every=10)
+    checkpoints = recorded_checkpoints(cfg)
+    run = ReplayRun(checkpoints, hold=2)
+    app = create_app(weights=VARIABLE, start_run=lambda cfg: run)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        await keys(pilot, *"abcabc")
+        panel = await open_panel(pilot)
+        panel.start()
+        await until(lambda: panel.checkpoint is checkpoints[1])
+        await keys(pilot, "ctrl+u")
+        await settle(pilot)
+        assert same_weights(app.session.model, checkpoints[1].model(vars(panel.cfg)))
+        assert panel.running and app.session.stream == "abcabc"
+        run.release()
+        await until(lambda: not panel.running)
+        await settle(pilot)
+        assert same_weights(app.session.model, checkpoints[-1].model(vars(panel.cfg)))
+
+
+async def test_the_form_refuses_what_cannot_be_trained():
+    app = create_app(weights=VARIABLE, start_run=lambda cfg: 1 / 0)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        panel = await open_panel(pilot, kind="variable", delay="99")
+        panel.start()
+        assert not panel.running
+        assert str(panel.query_one("#train-progress").render()) == (
+            "delay must be a whole number from 0 to 64, not '99'")
+        panel.query_one("#train-alphabet", Select).value = "text"
+        await pilot.pause()  # the text recipe's sizes fill the form in
+        assert (panel.query_one("#train-delay", Input).value,
+                panel.query_one("#train-hidden", Input).value) == ("16", "256")
+
+
+async def test_a_run_whose_weights_cannot_be_read_stops_and_says_so():
+    # weights of another size than the form asked for: the panel must not wait for ever
+    checkpoints = recorded_checkpoints(config("fixed", hidden=8, delay=2, max_steps=10,
+                                              eval_every=10))
+    run = ReplayRun(checkpoints, hold=2)
+    app = create_app(weights=VARIABLE, start_run=lambda cfg: run)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        panel = await open_panel(pilot, hidden="12")
+        panel.start()
+        await until(lambda: not panel.running)
+        assert run.cancelled and app.session.kind == "variable"
+        assert str(panel.query_one("#train-progress").render()).startswith(
+            "training stopped: its weights could not be read (")
