@@ -17,15 +17,32 @@ _FAST = {"reassoc", "contract"}
 
 
 @numba.njit(cache=True, fastmath=_FAST)
+def matvec(w, x, b, out):
+    """out = w @ x + b, four rows at a time: four independent sums keep the vector units busy
+    (one running sum waits on its own previous add)."""
+    rows, cols = w.shape
+    for j in range(0, rows - rows % 4, 4):
+        a0, a1, a2, a3 = b[j], b[j + 1], b[j + 2], b[j + 3]
+        for k in range(cols):
+            xk = x[k]
+            a0 += w[j, k] * xk
+            a1 += w[j + 1, k] * xk
+            a2 += w[j + 2, k] * xk
+            a3 += w[j + 3, k] * xk
+        out[j], out[j + 1], out[j + 2], out[j + 3] = a0, a1, a2, a3
+    for j in range(rows - rows % 4, rows):
+        acc = b[j]
+        for k in range(cols):
+            acc += w[j, k] * x[k]
+        out[j] = acc
+
+
+@numba.njit(cache=True, fastmath=_FAST)
 def _gru(table, whh, bhh, i, h, h_out):
     """h_out = GRU(h, symbol i), PyTorch's gate order (reset, update, new)."""
     n_h = h.shape[0]
     gh = np.empty(3 * n_h, dtype=np.float32)
-    for j in range(3 * n_h):
-        acc = bhh[j]
-        for k in range(n_h):
-            acc += whh[j, k] * h[k]
-        gh[j] = acc
+    matvec(whh, h, bhh, gh)
     for j in range(n_h):
         r = 1.0 / (1.0 + np.exp(-(table[i, j] + gh[j])))
         z = 1.0 / (1.0 + np.exp(-(table[i, n_h + j] + gh[n_h + j])))
@@ -50,15 +67,10 @@ def _best(logits, pred, conf, d):
 @numba.njit(cache=True, fastmath=_FAST)
 def step(table, whh, bhh, wo, bo, n_classes, i, h, h_out, pred, conf):
     _gru(table, whh, bhh, i, h, h_out)
-    logits = np.empty(n_classes, dtype=np.float32)
+    logits = np.empty(wo.shape[0], dtype=np.float32)
+    matvec(wo, h_out, bo, logits)
     for d in range(pred.shape[0]):
-        for c in range(n_classes):
-            row = d * n_classes + c
-            acc = bo[row]
-            for k in range(h_out.shape[0]):
-                acc += wo[row, k] * h_out[k]
-            logits[c] = acc
-        _best(logits, pred, conf, d)
+        _best(logits[d * n_classes:(d + 1) * n_classes], pred, conf, d)
 
 
 @numba.njit(cache=True, fastmath=_FAST)

@@ -125,6 +125,15 @@ async def settle(pilot) -> None:
             return
 
 
+async def until(predicate, timeout: float = 60.0) -> None:
+    """Until `predicate()` holds; fails (not hangs) after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < end, "timed out"
+        await asyncio.sleep(0.005)
+
+
 async def keys(pilot, *names: str) -> None:
     """Keys as a fast terminal sends them, in one burst (pilot.press idles ~40 ms per key)."""
     for name in names:

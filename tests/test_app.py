@@ -9,7 +9,8 @@ import threading
 import numpy as np
 import pytest
 import torch
-from conftest import batch_echo, fake_clock, keys, ready, screen_text, settle, shown, tape_lines
+from conftest import (batch_echo, fake_clock, keys, ready, screen_text, settle, shown, tape_lines,
+                      until)
 from textual import events
 from textual.widgets import Input
 
@@ -567,9 +568,3 @@ def test_cli_delay_out_of_range_is_one_line_and_exit_2(capsys):
         "--delay 3: this fixed-delay model echoes at delay 4 only, not 3\n")
 
 
-async def until(predicate, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < end, "timed out"
-        await asyncio.sleep(0.005)

@@ -15,12 +15,11 @@ is never sent; ctrl+t (the training form) has its own tests.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import string
 import unicodedata
 
-from conftest import batch_echo, ready, settle
+from conftest import batch_echo, ready, settle, until
 from textual import events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.command import CommandPalette
@@ -203,12 +202,6 @@ async def burst(pilot, keys: list[events.Key], oracle: Oracle) -> None:
     await settle(pilot)
 
 
-async def until(predicate, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < end, "timed out"
-        await asyncio.sleep(0.005)
 
 
 async def test_thousands_of_random_keys(variable_model):

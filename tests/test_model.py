@@ -3,7 +3,7 @@ import torch
 
 from factories import untrained
 from trainer import GRUMemory, N, VariableDelayGRUMemory, idx_to_onehot
-from trainer.evaluate import FINAL_TEST_SEED, _score, seed_accuracies, seed_batches
+from trainer.evaluate import _score, seed_accuracies, seed_batches
 
 
 def _stepwise(model, ids):

@@ -7,7 +7,7 @@ import asyncio
 import time
 
 import torch
-from conftest import batch_echo, keys, ready, settle
+from conftest import batch_echo, keys, ready, settle, until
 from textual.widgets import Input, Select
 from training_runs import ReplayRun, real_run, recorded_checkpoints
 
@@ -19,12 +19,6 @@ from trainer.recipes import config
 VARIABLE = shipped_weights("variable_delay")
 
 
-async def until(predicate, timeout: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < end, "timed out"
-        await asyncio.sleep(0.01)
 
 
 async def open_panel(pilot, kind="fixed", alphabet="letters", delay="2", hidden="16"):

@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save_file
 
 from .alphabet import EXACT, FOLD, Alphabet, alphabet_problem, default_case
 from .model import GRUMemory, VariableDelayGRUMemory
-from .outpath import OutputError, output_target, replace_atomically
+from .outpath import output_target, replace_atomically
 
 FORMAT = "echo-gru"
 VERSION = "1"
