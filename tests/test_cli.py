@@ -128,3 +128,20 @@ def test_eval_refuses_a_bad_file(tmp_path, capsys):
     n = int.from_bytes(b"not weig", "little")
     assert capsys.readouterr().err == (f"echo-train: error: {bad}: is not a safetensors file "
                                        f"(its header length {n} runs past the file's 11 bytes)\n")
+
+
+def test_a_recipe_brings_its_own_alphabet_and_sizes(monkeypatch, tmp_path):
+    seen = {}
+
+    def fake_train(cfg, on_progress=None):
+        seen["cfg"] = cfg
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("trainer.train.train", fake_train)
+    cli.main(["variable", "--recipe", "text", "--hidden", "32", "--device", "cpu",
+              "--out", str(tmp_path / "t.safetensors")])
+    cfg = seen["cfg"]
+    assert (cfg.alphabet, cfg.delay, cfg.hidden, cfg.curriculum) == ("text", 16, 32, 4)
+    cli.main(["variable", "--max-delay", "24", "--device", "cpu",
+              "--out", str(tmp_path / "t.safetensors")])
+    assert (seen["cfg"].alphabet, seen["cfg"].delay, seen["cfg"].hidden) == ("letters", 24, 256)

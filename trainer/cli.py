@@ -77,9 +77,10 @@ def _parser() -> argparse.ArgumentParser:
             t.add_argument("--max-delay", dest="delay", type=int,
                            help=f"the model answers for every delay 0..MAX_DELAY "
                                 f"{_by_recipe('delay', kind)}")
-        t.add_argument("--alphabet", choices=list(ALPHABETS), default="letters",
+        t.add_argument("--alphabet", choices=list(ALPHABETS),
                        help="letters: a-z (the homework's); alnum: a-z and 0-9; text: the 95 "
-                            "printable ASCII characters, space and capitals included")
+                            "printable ASCII characters, space and capitals included (default: "
+                            "the recipe's, else letters)")
         t.add_argument("--seed", type=int, default=0,
                        help="seeds the weights and the training data: the same seed and "
                             "settings on the same machine and torch build give the same file")
