@@ -145,3 +145,17 @@ def test_a_recipe_brings_its_own_alphabet_and_sizes(monkeypatch, tmp_path):
     cli.main(["variable", "--max-delay", "24", "--device", "cpu",
               "--out", str(tmp_path / "t.safetensors")])
     assert (seen["cfg"].alphabet, seen["cfg"].delay, seen["cfg"].hidden) == ("letters", 24, 256)
+
+
+@pytest.mark.parametrize("kind, delay_flag, delay", [("variable", "--max-delay", 32),
+                                                     ("fixed", "--delay", 40)])
+def test_long_delays_finish_training_and_every_check(tmp_path, capsys, kind, delay_flag, delay):
+    # delays past the homework's strings once hung the first held-out check for ever
+    out = tmp_path / "long.safetensors"
+    code = cli.main([kind, delay_flag, str(delay), "--hidden", "16", "--max-steps", "6",
+                     "--batch", "8", "--chunk", "8", "--device", "cpu", "--out", str(out)])
+    assert code == 0
+    model = load_model(out)
+    assert model.head_delays[-1] == delay and model.metadata["train_steps"] == "6"
+    rows = [line for line in capsys.readouterr().out.splitlines() if "wrong)" in line]
+    assert len(rows) == (delay + 2 if kind == "variable" else 1)  # every delay (and the worst)

@@ -167,3 +167,29 @@ def test_header_is_checked_before_any_tensor_is_read(saved):
     body += b" " * ((8 - len(body) % 8) % 8)
     path.write_bytes(struct.pack("<Q", len(body)) + body + raw[8 + n:])
     assert _msg(path) == f"{path}: tensor 'embed.weight' has dtype I64, expected F32"
+
+
+def test_a_custom_alphabet_saves_loads_and_refuses_tampering(tmp_path):
+    from trainer import Alphabet, VariableDelayGRUMemory
+
+    alphabet = Alphabet("ACGT-", "exact")
+    torch.manual_seed(2)
+    model = VariableDelayGRUMemory(12, 3, len(alphabet), alphabet=alphabet)
+    path = tmp_path / "dna.safetensors"
+    save_model(model, path)
+    loaded = load_model(path)
+    assert loaded.alphabet == alphabet and loaded.alphabet.case == "exact"
+    assert loaded.test_run("GATTACA", 2) == model.test_run("GATTACA", 2)
+    assert loaded.alphabet.id_of("a") is None  # exact: no folding
+    for key, value, fault in (
+            ("alphabet", "ACGTT", "metadata 'alphabet' 'ACGTT' has duplicate symbols"),
+            ("alphabet", "ACGT", "tensor 'embed.weight' has shape (6, 12), expected (5, 12) "
+                                 "for the metadata's sizes"),
+            ("case", "fold", "metadata 'alphabet' 'ACGT-' has upper-case symbols, which its case "
+                             "rule 'fold' reads as lower case")):
+        bad = tmp_path / f"bad_{key}_{value}.safetensors"
+        bad.write_bytes(path.read_bytes())
+        _rewrite(bad, meta=lambda m: m.__setitem__(key, value))
+        with pytest.raises(WeightsError) as e:
+            load_model(bad)
+        assert str(e.value) == f"{bad}: {fault}"
