@@ -27,7 +27,7 @@ from textual.screen import Screen
 from .cli import one_line
 from .screens import EchoScreen
 from .screens.echo import BINDINGS as SCREEN_BINDINGS
-from .screens.echo import describe_alphabet, short_alphabet
+from .describe import describe_alphabet, short_alphabet
 from .widgets import HelpScreen, PathPrompt
 
 SHIPPED = ("text_delay", "variable_delay", "fixed_delay")  # f3's order; the first opens

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from ..describe import duration, short_alphabet
 from ..feeding import FeedQueue, Tally
 from ..widgets import AllDelays, DelaySlider, MemoryView, Tapes, TextLine, TrainPanel
 
@@ -353,7 +354,7 @@ class EchoScreen(Screen):
             return f"loading {weights.name if weights else 'the shipped text model'}…"
         acc = f"{100 * s.accuracy:.1f}%" if s.scored else "–"
         conf = f"{100 * s.mean_confidence:.0f}%" if s.steps else "–"
-        lat = [] if s.last_step_s is None else [f"{_duration(s.last_step_s)}/step"]
+        lat = [] if s.last_step_s is None else [f"{duration(s.last_step_s)}/step"]
         full = [s.kind, short_alphabet(s.alphabet), f"hidden {s.model.hidden_size}",
                 f"delay {s.delay}", f"{s.steps:,} steps", f"acc {acc}", f"conf {conf}", *lat]
         short = [s.kind[:3], short_alphabet(s.alphabet), f"h{s.model.hidden_size}",
@@ -363,35 +364,3 @@ class EchoScreen(Screen):
             if len(text) <= width - 2:  # the line's padding
                 break
         return text
-
-
-PRESET_SHORT = {"letters": "a–z", "alnum": "a–z 0–9", "text": "ASCII"}
-PRESET_LONG = {"letters": "letters a–z", "alnum": "letters a–z and digits 0–9",
-               "text": "printable ASCII (letters of both cases, digits, space, punctuation)"}
-
-
-def short_alphabet(alphabet) -> str:
-    """A preset's short name ('a–z', 'ASCII'), or the symbols as runs ('a–f x–z')."""
-    if alphabet.name in PRESET_SHORT:
-        return PRESET_SHORT[alphabet.name]
-    runs, syms, i = [], alphabet.symbols, 0
-    while i < len(syms):
-        j = i
-        while j + 1 < len(syms) and ord(syms[j + 1]) == ord(syms[j]) + 1:
-            j += 1
-        runs.append(syms[i:j + 1] if j - i < 2 else f"{syms[i]}–{syms[j]}")
-        i = j + 1
-    return " ".join(runs).replace("  ", " ␣ ")
-
-
-def describe_alphabet(alphabet) -> str:
-    """'letters a–z', 'printable ASCII: …', or the runs when it is no preset."""
-    return PRESET_LONG.get(alphabet.name, short_alphabet(alphabet))
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 1e-5:
-        return f"{seconds * 1e6:.1f} µs"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    return f"{seconds * 1e3:.1f} ms"
