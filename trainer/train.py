@@ -70,6 +70,38 @@ def confirm_size(target: float) -> int:
     return max(100_000, min(10_000_000, math.ceil(4 * 2.706 / (1 - target))))
 
 
+class Adam:
+    """Adam (Kingma & Ba), computed as torch.optim.Adam computes it on the CPU (its single-tensor
+    form, operation for operation, so a seeded run still gives the same weights), without what
+    torch.optim's first use costs: it imports torch._dynamo, two seconds of every run's start.
+    """
+
+    def __init__(self, params, lr: float, betas: tuple[float, float], eps: float = 1e-8):
+        self.params = list(params)
+        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
+        self.steps = 0
+        self.exp_avg = [torch.zeros_like(p) for p in self.params]
+        self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.steps += 1
+        b1, b2 = self.beta1, self.beta2
+        step_size = self.lr / (1 - b1 ** float(self.steps))
+        correction2_sqrt = (1 - b2 ** float(self.steps)) ** 0.5
+        for p, m, v in zip(self.params, self.exp_avg, self.exp_avg_sq):
+            if p.grad is None:
+                continue
+            m.lerp_(p.grad, 1 - b1)
+            v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+            denom = (v.sqrt() / correction2_sqrt).add_(self.eps)
+            p.addcdiv_(m, denom, value=-step_size)
+
+
 @dataclass
 class Progress:
     step: int = 0
@@ -108,7 +140,7 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
         with torch.no_grad():
             for gate in model.gru.weight_hh_l0.chunk(3):  # reset, update, new: one square each
                 torch.nn.init.orthogonal_(gate)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, cfg.beta2))
+    opt = Adam(model.parameters(), lr=cfg.lr, betas=(0.9, cfg.beta2))
     max_delay = max(model.head_delays)
     # the fixed model has one head, for its delay: give it targets for that delay only
     heads = torch.tensor(model.head_delays, device=dev)
@@ -131,7 +163,7 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
             logits = model.all_heads(out, n)
             loss = torch.nn.functional.cross_entropy(
                 logits.reshape(-1, k), targets.index_select(2, heads[:n]).reshape(-1))
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             loss.backward()
             opt.step()
             h = h.detach()
@@ -147,8 +179,7 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
                     break
                 if not dropped and p.heldout >= cfg.lr_drop_at:
                     dropped = True
-                    for group in opt.param_groups:
-                        group["lr"] *= cfg.lr_drop
+                    opt.lr *= cfg.lr_drop
     finally:
         model.eval()
     p.seconds = time.perf_counter() - start
