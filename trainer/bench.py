@@ -40,7 +40,9 @@ THRESHOLDS = (0.99, 0.999, 0.9999)
 # each of its checks costs a GRU(256) pass per delay.
 CHECK_EVERY = {"fixed": 150, "variable": 80}
 TRAIN_DEFAULTS = TrainConfig()  # held-out check sizes: the baselines get what ours gets
-BASELINE_CAP_S = {"fixed": 180.0, "variable": 300.0}
+# The published design never reaches 99.9% in 300 s on 2 CPU cores: a cap of 600 s is what it
+# takes to tell whether echo-train variable, end to end, is 5x faster than it to 99.9%.
+BASELINE_CAP_S = {"fixed": 180.0, "variable": 600.0}
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="where the training runs (streaming and the app stay on the CPU)")
     b.add_argument("--baseline-seconds", type=float, default=None, metavar="S",
                    help="training seconds each baseline may spend before it counts as not "
-                        "reaching a threshold (default: 180 fixed, 300 variable; a lent GPU's "
+                        "reaching a threshold (default: 180 fixed, 600 variable; a lent GPU's "
                         "time may call for less)")
     b.set_defaults(run=_run_bench)
     return p
