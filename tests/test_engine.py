@@ -88,3 +88,21 @@ def test_sessions_agree_through_keys_pastes_undo_and_reset(model):
         s.reset()
         s.feed(text[:300])
     assert lean.echo == ref.echo and np.abs(lean.hidden.numpy() - ref.hidden.numpy()).max() < 1e-5
+
+
+def test_the_compiled_exp_is_as_close_as_libm():
+    from echo_tui.kernels import fexp
+    import numba
+
+    @numba.njit
+    def exps(x):
+        out = np.empty_like(x)
+        for i in range(x.shape[0]):
+            out[i] = fexp(x[i])
+        return out
+
+    x = np.concatenate([np.linspace(-87, 88, 200_001), [0.0, -1e-8, 1e-8]]).astype(np.float32)
+    exact = np.exp(x.astype(np.float64))
+    assert np.abs(exps(x) / exact - 1).max() < 2e-7
+    # beyond float32's range it saturates, never inf or nan, so a sigmoid stays in [0, 1]
+    assert np.all(np.isfinite(exps(np.array([-1e30, -200, 200, 1e30], np.float32))))

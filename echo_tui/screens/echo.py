@@ -169,7 +169,7 @@ class EchoScreen(Screen):
         else:
             self.queue.push_text(text)
             self.kick()
-        self.refresh_views()
+        self.refresh_stream()
 
     def refeed_first(self, text: str, label: str) -> None:
         """Feed `text` before anything still queued (what was typed, to a new model); `label`
@@ -200,7 +200,7 @@ class EchoScreen(Screen):
                 waiting = self.queue.waiting_chars()
                 if waiting:
                     self.say(f"feeding the paste: {waiting:,} characters to go")
-                self.refresh_views()
+                self.refresh_stream()
                 await asyncio.sleep(0)  # let the screen draw and other keys act
         finally:
             self._pumping = False
@@ -249,7 +249,7 @@ class EchoScreen(Screen):
             return
         self.tapes.follow()
         self._backspace_now()
-        self.refresh_views()
+        self.refresh_stream()
 
     def action_reset(self) -> None:
         self.queue.clear()  # a reset also drops what was still waiting to be fed
@@ -334,11 +334,17 @@ class EchoScreen(Screen):
 
     # -- drawing ------------------------------------------------------------------------
     def refresh_views(self) -> None:
-        """Redraw what shows the session; Textual paints at most once a frame, however often
-        this is called."""
+        """Redraw what shows the session and its delay; Textual paints at most once a frame,
+        however often this is called."""
+        if self.is_mounted:
+            self.slider.refresh()
+            self.refresh_stream()
+
+    def refresh_stream(self) -> None:
+        """Redraw what a step changes (not the slider: a frame costs less without it)."""
         if not self.is_mounted:
             return
-        for widget in (self.tapes, self.delays, self.slider, self.memory):
+        for widget in (self.tapes, self.delays, self.memory):
             if widget.display:
                 widget.refresh()
         self.delays.update_note()

@@ -11,6 +11,8 @@ is re-run to draw it.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from rich.color import Color
 from rich.segment import Segment
@@ -37,8 +39,15 @@ def _palette() -> list[Color]:
 
 
 PALETTE = _palette()
-CELL = {(u, v): Style(color=PALETTE[u], bgcolor=PALETTE[v]) for u in range(LEVELS)
-        for v in range(LEVELS)}  # "▀" with unit u above unit v
+# "▀" with unit u above unit v: CELLS[u * LEVELS + v]
+CELLS = [Style(color=PALETTE[u], bgcolor=PALETTE[v]) for u in range(LEVELS) for v in range(LEVELS)]
+
+
+@functools.lru_cache(maxsize=8192)
+def _run(n: int, code: int) -> Segment:
+    """n cells of one colour pair; kept, as a frame draws hundreds and they recur (a Segment
+    costs a microsecond to make, a lookup a twentieth of that)."""
+    return Segment("▀" * n, CELLS[code])
 
 
 def levels(values: np.ndarray) -> np.ndarray:
@@ -97,19 +106,20 @@ class MemoryView(Widget):
         keys_style = self.get_component_rich_style("memory--keys")
         lines = [Strip([Segment(" keys ", keys_style), Segment(keys.replace(" ", "␣"))])
                  .extend_cell_length(width, self.rich_style).crop(0, width)]
-        for top in range(0, len(units), 2):
-            upper = grid[top].tolist()
-            lower = grid[top + 1].tolist() if top + 1 < len(units) else [LEVELS // 2] * len(upper)
+        if len(units) % 2:  # the last line's lower half: a neutral unit
+            grid = np.vstack([grid, np.full((1, grid.shape[1]), LEVELS // 2)])
+        cells = grid[0::2] * LEVELS + grid[1::2]  # a cell's style index, per line
+        pad = Segment(" " * max(0, width - GUTTER - cells.shape[1]), self.rich_style)
+        for line, top in zip(cells, range(0, len(units), 2)):
+            # one segment per run of equal cells, the runs found by numpy
+            starts = np.flatnonzero(np.diff(line, prepend=-1)).tolist()
+            ends = starts[1:] + [len(line)]
+            codes = line[starts].tolist()
             label = f"{units[top]:>4}  " if len(units) < 9999 else " " * GUTTER
             segments = [Segment(label, keys_style)]
-            i = 0
-            while i < len(upper):  # one segment per run of equal cells
-                j = i + 1
-                while j < len(upper) and upper[j] == upper[i] and lower[j] == lower[i]:
-                    j += 1
-                segments.append(Segment("▀" * (j - i), CELL[upper[i], lower[i]]))
-                i = j
-            lines.append(Strip(segments).extend_cell_length(width, self.rich_style).crop(0, width))
+            segments += [_run(j - i, c) for i, j, c in zip(starts, ends, codes)]
+            segments.append(pad)
+            lines.append(Strip(segments, GUTTER + cells.shape[1] + len(pad.text)).crop(0, width))
         return lines
 
     def refresh(self, *args, **kwargs):
