@@ -212,8 +212,10 @@ def _check(model, cfg, p, start, on_progress, on_check) -> bool:
         counts = seed_counts(model, chars, seed=seed + 1, deadline=deadline).values()
         p.heldout = min(c / t if t else 0.0 for c, t in counts)
         confident = min(lower_bound(c, t) for c, t in counts) >= cfg.target
-        p.heldout_stream = min(stream_accuracies(
-            model, cfg.heldout_stream_steps, n_streams=8, seed=seed, deadline=deadline).values())
+        if confident:  # the streams cost more than the characters: only when they can decide
+            p.heldout_stream = min(stream_accuracies(
+                model, cfg.heldout_stream_steps, n_streams=8, seed=seed,
+                deadline=deadline).values())
     p.eval_seconds += time.perf_counter() - t0
     p.seconds = time.perf_counter() - start
     p.history.append((p.seconds, p.eval_seconds, p.samples, p.heldout))
