@@ -25,7 +25,7 @@ async def open_panel(pilot, kind="fixed", alphabet="letters", delay="2", hidden=
     app = pilot.app
     await keys(pilot, "ctrl+t")
     panel = app.main.query_one(TrainPanel)
-    assert panel.display and app.main.focused is panel.query_one("#train-kind")
+    assert panel.display and app.main.focused is panel.query_one("#train-start")
     panel.query_one("#train-kind", Select).value = kind
     panel.query_one("#train-alphabet", Select).value = alphabet
     await pilot.pause()
@@ -74,6 +74,19 @@ async def test_a_real_run_learns_takes_over_and_saves(tmp_path):
         assert saved.metadata["command"] == "echo-tui training panel"
         assert batch_echo(saved, "hiabcabc", 2) == s.echo
         assert "echo-tui --weights" in str(app.main.notice.render())
+
+
+async def test_ctrl_t_then_enter_starts_the_recipe_as_filled_in():
+    start = real_run(max_seconds=300.0, target=1.0, eval_every=5, heldout_chars=2000)
+    app = create_app(weights=VARIABLE, start_run=start)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        await keys(pilot, "ctrl+t", "enter")
+        panel = app.main.query_one(TrainPanel)
+        assert panel.running and len(start.runs) == 1
+        cfg = panel.cfg
+        assert (cfg.kind, cfg.alphabet, cfg.delay, cfg.hidden) == ("fixed", "letters", 4, 64)
+        panel.cancel()
 
 
 async def test_cancel_stops_the_child_at_once_and_keeps_the_model():

@@ -298,7 +298,9 @@ class EchoScreen(Screen):
         if opening:
             self.train.opened()
         if opening and not self.train.running:
-            self.train.query_one("#train-kind").focus()
+            # on "start", so Enter starts with the recipe as filled in (on a Select, Enter
+            # would open its list); Tab and shift+Tab reach the form
+            self.train.query_one("#train-start").focus()
         else:
             self.set_focus(None)
 
