@@ -27,7 +27,7 @@ from textual.screen import Screen
 from .cli import one_line
 from .screens import EchoScreen
 from .screens.echo import BINDINGS as SCREEN_BINDINGS
-from .describe import describe_alphabet, short_alphabet
+from .describe import count, describe_alphabet, short_alphabet
 from .widgets import HelpScreen, PathPrompt
 
 SHIPPED = ("text_delay", "variable_delay", "fixed_delay")  # f3's order; the first opens
@@ -305,7 +305,7 @@ class EchoApp(App):
         if self.session is not None:
             for d in self.session.delays:
                 yield SystemCommand(f"Set delay {d}",
-                                    f"Echo each key {d} step{'s' if d != 1 else ''} later",
+                                    f"Echo each key {count(d, 'step')} later",
                                     partial(self.main.set_delay, d),
                                     discover=len(self.session.delays) <= 17)
         yield SystemCommand("Switch model", "The next model: shipped text, letters variable, "

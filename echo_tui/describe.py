@@ -1,4 +1,4 @@
-"""How the app names things: alphabets and durations."""
+"""How the app names things: alphabets, counts and durations."""
 
 from __future__ import annotations
 
@@ -33,3 +33,8 @@ def duration(seconds: float) -> str:
     if seconds < 1e-3:
         return f"{seconds * 1e6:.0f} µs"
     return f"{seconds * 1e3:.1f} ms"
+
+
+def count(n: int, noun: str) -> str:
+    """'1 step', '2,048 steps': the noun plural unless there is exactly one."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

@@ -215,6 +215,15 @@ async def test_paste_feeds_every_character_like_typing(variable_model):
         assert notice(app) == "fed 13 steps; skipped 4 characters outside the model's alphabet (a–z)"
 
 
+async def test_counts_of_one_are_singular():
+    app = create_app(weights=VARIABLE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        app.post_message(events.Paste("a!"))
+        await ready(pilot)
+        assert notice(app) == "fed 1 step; skipped 1 character outside the model's alphabet (a–z)"
+
+
 async def test_a_long_paste_is_summed_up_whole_not_by_its_last_slice():
     text = "The quick brown fox, 42 times. " * 700  # 21,700 characters, many slices
     letters = sum(ch.isalpha() for ch in text)

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from ..describe import duration, short_alphabet
+from ..describe import count, duration, short_alphabet
 from ..feeding import FeedQueue, Tally
 from ..widgets import AllDelays, DelaySlider, MemoryView, Tapes, TextLine, TrainPanel
 
@@ -199,7 +199,7 @@ class EchoScreen(Screen):
                         self._backspace_now()
                 waiting = self.queue.waiting_chars()
                 if waiting:
-                    self.say(f"feeding the paste: {waiting:,} characters to go")
+                    self.say(f"feeding the paste: {count(waiting, 'character')} to go")
                 self.refresh_stream()
                 await asyncio.sleep(0)  # let the screen draw and other keys act
         finally:
@@ -212,8 +212,8 @@ class EchoScreen(Screen):
         if tally.left > 0:
             return  # the rest of this paste is still to come: report the whole of it then
         if tally.label:
-            self.say(f"{tally.label}: re-fed {tally.steps:,} steps" + (
-                f"; skipped {tally.skipped:,} characters outside its alphabet "
+            self.say(f"{tally.label}: re-fed {count(tally.steps, 'step')}" + (
+                f"; skipped {count(tally.skipped, 'character')} outside its alphabet "
                 f"({short_alphabet(session.alphabet)})"
                 if tally.skipped else ""))
         elif tally.chars > 1:
@@ -225,8 +225,8 @@ class EchoScreen(Screen):
             self.say("")
 
     def paste_summary(self, tally: Tally) -> str:
-        return (f"fed {tally.steps:,} steps; skipped {tally.skipped:,} characters outside the "
-                f"model's alphabet ({short_alphabet(self.app.session.alphabet)})")
+        return (f"fed {count(tally.steps, 'step')}; skipped {count(tally.skipped, 'character')} "
+                f"outside the model's alphabet ({short_alphabet(self.app.session.alphabet)})")
 
     def _backspace_now(self) -> None:
         session = self.app.session
