@@ -62,7 +62,7 @@ async def test_a_real_run_learns_takes_over_and_saves(tmp_path):
         assert s.echo == fresh.echo and s.stream == fresh.stream  # as if it had been there
         await until(lambda: not start.runs[0].alive, timeout=10)  # the child ends by itself
 
-        app.main.action_save_trained()
+        await keys(pilot, "ctrl+s")  # as a user saves it
         await until(lambda: isinstance(app.screen, PathPrompt))
         await pilot.pause()
         app.screen.query_one(Input).value = str(tmp_path / "mine.safetensors")
@@ -74,6 +74,17 @@ async def test_a_real_run_learns_takes_over_and_saves(tmp_path):
         assert saved.metadata["command"] == "echo-tui training panel"
         assert batch_echo(saved, "hiabcabc", 2) == s.echo
         assert "echo-tui --weights" in str(app.main.notice.render())
+
+
+async def test_save_and_use_say_when_nothing_is_trained_yet():
+    app = create_app(weights=VARIABLE)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        for key, what in (("ctrl+s", "to save"), ("ctrl+u", "to use")):
+            await keys(pilot, key)
+            assert str(app.main.notice.render()) == (
+                f"no model trained here yet {what}: train one first: ctrl+t, then Enter")
+        assert not isinstance(app.screen, PathPrompt)
 
 
 async def test_ctrl_t_then_enter_starts_the_recipe_as_filled_in():

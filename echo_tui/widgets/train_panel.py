@@ -192,12 +192,21 @@ class TrainPanel(Vertical):
     def use_now(self) -> None:
         """The newest checkpoint takes over the session (training goes on, if it runs)."""
         if self.model is None:
+            self._nothing_yet("to use")
             return
         self.post_message(self.UseModel(self.model, self.label()))
 
     def save(self) -> None:
-        if self.model is not None:
-            self.app.save_trained(self.model, self.cfg, self.checkpoint)
+        if self.model is None:
+            self._nothing_yet("to save")
+            return
+        self.app.save_trained(self.model, self.cfg, self.checkpoint)
+
+    def _nothing_yet(self, what: str) -> None:
+        """A key that has nothing to act on says so, rather than nothing."""
+        when = ("after its first check" if self.running
+                else "train one first: ctrl+t, then Enter")
+        self.screen.say(f"no model trained here yet {what}: {when}")
 
     def label(self) -> str:
         return f"trained here ({self.cfg.kind}, {self.cfg.alphabet}, step {self.checkpoint.step:,})"
