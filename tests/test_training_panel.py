@@ -9,7 +9,7 @@ import time
 import torch
 from conftest import batch_echo, keys, ready, settle, until
 from textual.widgets import Input, Select
-from training_runs import ReplayRun, real_run, recorded_checkpoints
+from training_runs import ReplayRun, endless_run, real_run, recorded_checkpoints
 
 from echo_tui import EchoSession, create_app
 from echo_tui.widgets import PathPrompt, TrainPanel
@@ -88,7 +88,7 @@ async def test_save_and_use_say_when_nothing_is_trained_yet():
 
 
 async def test_ctrl_t_then_enter_starts_the_recipe_as_filled_in():
-    start = real_run(max_seconds=300.0, target=1.0, eval_every=5, heldout_chars=2000)
+    start = endless_run()
     app = create_app(weights=VARIABLE, start_run=start)
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
@@ -101,7 +101,7 @@ async def test_ctrl_t_then_enter_starts_the_recipe_as_filled_in():
 
 
 async def test_cancel_stops_the_child_at_once_and_keeps_the_model():
-    start = real_run(max_seconds=300.0, target=1.0, eval_every=5, heldout_chars=2000)
+    start = endless_run()
     app = create_app(weights=VARIABLE, start_run=start)
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
@@ -119,7 +119,7 @@ async def test_cancel_stops_the_child_at_once_and_keeps_the_model():
 
 
 async def test_keys_delay_and_undo_work_while_it_trains(variable_model):
-    start = real_run(max_seconds=300.0, target=1.0, eval_every=5, heldout_chars=2000)
+    start = endless_run()
     app = create_app(weights=VARIABLE, delay=3, start_run=start)
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
@@ -135,7 +135,7 @@ async def test_keys_delay_and_undo_work_while_it_trains(variable_model):
 
 
 async def test_leaving_the_app_while_it_trains_leaves_nothing_running():
-    start = real_run(max_seconds=300.0, target=1.0, eval_every=5, heldout_chars=2000)
+    start = endless_run()
     app = create_app(weights=VARIABLE, start_run=start)
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)

@@ -30,6 +30,12 @@ def real_run(**limits):
     return start
 
 
+def endless_run():
+    """A real child that trains until it is cancelled (a target it never reaches), checking
+    often on small samples so its first checkpoint comes quickly."""
+    return real_run(max_seconds=300.0, target=1.0, eval_every=5, heldout_chars=2000)
+
+
 def recorded_checkpoints(cfg) -> list[Checkpoint]:
     """Every check of a real training of `cfg`, with seconds from a fake clock (0.5 s a check)."""
     out: list[Checkpoint] = []
