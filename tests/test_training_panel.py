@@ -34,6 +34,14 @@ async def open_panel(pilot, kind="fixed", alphabet="letters", delay="2", hidden=
     return panel
 
 
+async def first_check(pilot):
+    """Open the panel, start it as the form is, and wait for the run's first checkpoint."""
+    panel = await open_panel(pilot)
+    panel.start()
+    await until(lambda: panel.checkpoint is not None)
+    return panel
+
+
 def same_weights(a, b) -> bool:
     return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
                                                  b.state_dict().values()))
@@ -106,9 +114,7 @@ async def test_cancel_stops_the_child_at_once_and_keeps_the_model():
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
         before = app.session.model
-        panel = await open_panel(pilot)
-        panel.start()
-        await until(lambda: panel.checkpoint is not None)  # the child is well under way
+        panel = await first_check(pilot)  # the child is well under way
         t0 = time.perf_counter()
         await keys(pilot, "escape")
         assert not panel.running and not start.runs[0].alive
@@ -123,9 +129,7 @@ async def test_keys_delay_and_undo_work_while_it_trains(variable_model):
     app = create_app(weights=VARIABLE, delay=3, start_run=start)
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
-        panel = await open_panel(pilot)
-        panel.start()
-        await until(lambda: panel.checkpoint is not None)
+        panel = await first_check(pilot)
         await keys(pilot, *"helloworld", "backspace", "right", "x")
         s = app.session
         assert s.model is not panel.model and panel.running
