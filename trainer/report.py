@@ -26,14 +26,11 @@ class TrainingBar:
         self.progress = Progress(
             TextColumn(f"[bold]{cfg.kind}[/] on {cfg.device}"), BarColumn(),
             TimeElapsedColumn(), TextColumn("{task.fields[stats]}"),
-            # redrawn at each check, from this thread: Rich's refresh thread, joined when the
-            # bar closes, could wait for ever on a lock that a Ctrl-C left held mid-update
-            console=console, transient=False, auto_refresh=False)
+            console=console, transient=False)
 
     def __enter__(self):
         self.progress.__enter__()
         self.task = self.progress.add_task("train", total=self.cfg.max_seconds, stats="starting")
-        self.progress.refresh()
         return self
 
     def __exit__(self, *exc):
@@ -49,7 +46,7 @@ class TrainingBar:
             stats += f"  stream {100 * p.heldout_stream:.3f}%"
         # a run that reaches its target stops early: the bar says so rather than stopping short
         done = self.cfg.max_seconds if p.reached else min(p.seconds, self.cfg.max_seconds)
-        self.progress.update(self.task, completed=done, stats=stats, refresh=True)
+        self.progress.update(self.task, completed=done, stats=stats)
         if not console.is_terminal and p.seconds - self.last_log >= self.LOG_EVERY:
             self.last_log = p.seconds
             console.print(f"{p.seconds:6.1f} s  step {p.step}  {stats}", highlight=False)
