@@ -20,7 +20,10 @@ def test_signal_stops_cleanly_and_keeps_out(tmp_path, sig):
         [sys.executable, "-m", "trainer", "fixed", "--hidden", "16", "--device", "cpu",
          "--max-seconds", "120", "--target", "1.0", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # a shell's background job ignores SIGINT and its children inherit that (Python turns
+        # SIGINT into KeyboardInterrupt only where it is not ignored): as from a terminal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         started = proc.stdout.readline()
         assert started.startswith("echo-train: training a fixed model (hidden 16")
