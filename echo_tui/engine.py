@@ -8,12 +8,17 @@ every gate, W_ih · embed(id) + b_ih, is one row of a table computed once per mo
 then one H x 3H matrix-vector product, the gate arithmetic, and the heads' product. For one
 stream, PyTorch spends most of a step dispatching its operators, not computing; so the step is
 one compiled loop (numba), which writes straight into the session's rows. A paste runs the
-recurrence in that loop and the heads as one matrix product (numpy's BLAS) over all its states.
+recurrence in that loop and the heads as one matrix product over all its states; a long paste
+goes a chunk at a time, the next chunk's recurrence on a second thread while this one's heads are
+computed and stored (`runs`).
 
 `TorchEngine` is the reference: the model's own PyTorch calls. The tests hold the two equal.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -29,6 +34,14 @@ def engine_for(model):
 def confidence_bytes(probs: np.ndarray) -> np.ndarray:
     """Probabilities in [0, 1] as bytes: round(p * 255)."""
     return np.rint(probs * 255).astype(np.uint8)
+
+
+def serial_runs(engine, ids: np.ndarray, h: np.ndarray, chunk: int):
+    """`engine.run` over `ids` a chunk at a time, each from the state the last one ended in."""
+    for start in range(0, len(ids), chunk):
+        pred, conf, states = engine.run(ids[start:start + chunk], h)
+        h = states[-1]
+        yield pred, conf, states
 
 
 class TorchEngine:
@@ -61,6 +74,13 @@ class TorchEngine:
         best, answer = self.model.all_heads(out[0]).softmax(-1).max(-1)
         return answer.numpy(), confidence_bytes(best.numpy()), out[0].numpy()
 
+    def runs(self, ids: np.ndarray, h: np.ndarray, chunk: int):
+        """`run` a chunk at a time: (answers, confidence bytes, states) per chunk."""
+        return serial_runs(self, ids, h, chunk)
+
+    def ahead(self, ids: np.ndarray, h: np.ndarray) -> None:
+        """The reference computes nothing ahead."""
+
 
 class LeanEngine:
     """The same model as a gate table, two weight matrices and compiled loops."""
@@ -76,7 +96,9 @@ class LeanEngine:
         self.bhh = _f32(sd["gru.bias_hh_l0"])
         self.wo = _f32(sd["heads.weight"])  # (heads * K, H)
         self.bo = _f32(sd["heads.bias"])
-        self._wo_t = np.ascontiguousarray(self.wo.T)  # for the paste's one matrix product
+        self._wo_t = torch.from_numpy(np.ascontiguousarray(self.wo.T))  # the paste's product
+        self._bo = torch.from_numpy(self.bo)
+        self._ahead = None  # (ids, h, the future of their states): see `ahead`
 
     def initial_state(self) -> np.ndarray:
         return np.zeros(self.hidden_size, dtype=np.float32)
@@ -86,15 +108,80 @@ class LeanEngine:
         step(self.table, self.whh, self.bhh, self.wo, self.bo, self.k, i, h, h_out, pred, conf)
 
     def run(self, ids: np.ndarray, h: np.ndarray):
+        states = self._recur(ids, h)
+        return (*self._answers(states), states)
+
+    def runs(self, ids: np.ndarray, h: np.ndarray, chunk: int):
+        """`run` a chunk at a time, pipelined: while this thread computes one chunk's heads
+        and the caller stores them, the next chunk's recurrence runs on another (the compiled
+        loop and the matrix product both let go of the GIL). The recurrence is the longer
+        half, so on two cores a paste takes about its time alone. The heads' product keeps to
+        one thread meanwhile: a second one would only take turns with the recurrence."""
+        pending, stop = self._take_ahead(ids, h)
+        if pending is None:
+            stop = min(chunk, len(ids))
+            pending = _RECURRENCE.submit(self._recur, ids[:stop], h)
+        try:
+            with _one_torch_thread():
+                while pending is not None:
+                    states = pending.result()
+                    pending = (_RECURRENCE.submit(self._recur, ids[stop:stop + chunk],
+                                                  states[-1]) if stop < len(ids) else None)
+                    stop += chunk
+                    for start in range(0, len(states), chunk):
+                        part = states[start:start + chunk]
+                        yield (*self._answers(part), part)
+        finally:
+            if pending is not None:  # abandoned part way: let the thread finish with our arrays
+                wait([pending])
+
+    def ahead(self, ids: np.ndarray, h: np.ndarray) -> None:
+        """Start the recurrence of `ids` from `h` now, for a `runs` that will begin with them
+        from that same state (what the caller does meanwhile, such as drawing a frame, then
+        costs the paste nothing). Any other `runs` ignores it."""
+        ids = ids.copy()
+        self._ahead = (ids, h, _RECURRENCE.submit(self._recur, ids, h))
+
+    def _take_ahead(self, ids: np.ndarray, h: np.ndarray):
+        """(the future of the states `ahead` started, how many) when it began from `h` (the
+        very array: states are replaced, never changed in place) with the first of `ids`;
+        else (None, 0)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            first, h_then, future = ahead
+            if h_then is h and np.array_equal(first, ids[:len(first)]):
+                return future, len(first)
+        return None, 0
+
+    def _recur(self, ids: np.ndarray, h: np.ndarray) -> np.ndarray:
+        """The state after each of `ids`, from `h`."""
         states = np.empty((len(ids), self.hidden_size), dtype=np.float32)
         recur(self.table, self.whh, self.bhh, ids.astype(np.int64), h, states)
-        logits = states @ self._wo_t
-        logits += self.bo
+        return states
+
+    def _answers(self, states: np.ndarray):
+        """Every head's answer and confidence byte for each state."""
+        logits = torch.addmm(self._bo, torch.from_numpy(states), self._wo_t).numpy()
         heads = logits.shape[1] // self.k
-        pred = np.empty((len(ids), heads), dtype=np.int64)
-        conf = np.empty((len(ids), heads), dtype=np.uint8)
-        answers(logits.reshape(len(ids), heads, self.k), pred, conf)
-        return pred, conf, states
+        pred = np.empty((len(states), heads), dtype=np.int64)
+        conf = np.empty((len(states), heads), dtype=np.uint8)
+        answers(logits.reshape(len(states), heads, self.k), pred, conf)
+        return pred, conf
+
+
+# one thread for every engine: the recurrences of two pastes never run at once (sessions feed
+# from one thread), and a thread per engine would outlive the engines of every model switch
+_RECURRENCE = ThreadPoolExecutor(1, thread_name_prefix="echo-recurrence")
+
+
+@contextmanager
+def _one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _f32(t: torch.Tensor) -> np.ndarray:

@@ -70,5 +70,11 @@ class FeedQueue:
             return ("feed", op[1][:max_chars], op[2])
         return op
 
+    def next_text(self, max_chars: int) -> str:
+        """What `pop(max_chars)` would feed next ('' when a backspace or nothing is next)."""
+        if self._ops and self._ops[0][0] == "feed":
+            return self._ops[0][1][:max_chars]
+        return ""
+
     def waiting_chars(self) -> int:
         return sum(len(op[1]) for op in self._ops if op[0] == "feed")

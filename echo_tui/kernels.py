@@ -88,19 +88,39 @@ def _gru(table, whh, bhh, i, h, h_out):
         h_out[j] = n + z * (h[j] - n)
 
 
-@numba.njit(**_JIT)
-def _best(logits, pred, conf, d):
-    """Head d's answer and its softmax probability, as a byte."""
-    best = 0
-    for c in range(logits.shape[0]):
-        if logits[c] > logits[best]:
-            best = c
-    top = logits[best]
-    total = F(0.0)
-    for c in range(logits.shape[0]):
-        total += fexp(logits[c] - top)
-    pred[d] = best
-    conf[d] = np.uint8(np.rint(255.0 / total))
+LANES = 16  # float32s in a 512-bit vector
+
+
+@numba.njit(inline="always", fastmath=_FAST, error_model="numpy")
+def _answer(logits, pred, conf):
+    """For each head (a row of `logits`): its answer, the first of its largest logits, and the
+    softmax probability of that answer as a byte. The largest is found as LANES running maxima,
+    one per vector lane, then the largest of those: a single running maximum is a chain of
+    compares the compiler leaves scalar (unless told there is no NaN). Each pass vectorises."""
+    k = logits.shape[1]
+    full = k - k % LANES
+    lanes = np.empty(LANES, dtype=np.float32)
+    for d in range(logits.shape[0]):
+        x = logits[d]
+        top = x[0]
+        if full:
+            for i in range(LANES):
+                lanes[i] = x[i]
+            for c0 in range(LANES, full, LANES):
+                for i in range(LANES):
+                    lanes[i] = x[c0 + i] if x[c0 + i] > lanes[i] else lanes[i]
+            for i in range(LANES):
+                top = lanes[i] if lanes[i] > top else top
+        for c in range(full, k):
+            top = x[c] if x[c] > top else top
+        best = k
+        for c in range(k):
+            best = min(best, c if x[c] == top else k)
+        total = F(0.0)
+        for c in range(k):
+            total += fexp(x[c] - top)
+        pred[d] = best if best < k else 0  # no logit equals a NaN top: blank, as before
+        conf[d] = np.uint8(np.rint(255.0 / total))
 
 
 @numba.njit(**_JIT)
@@ -108,8 +128,7 @@ def step(table, whh, bhh, wo, bo, n_classes, i, h, h_out, pred, conf):
     _gru(table, whh, bhh, i, h, h_out)
     logits = np.empty(wo.shape[0], dtype=np.float32)
     matvec(wo, h_out, bo, logits)
-    for d in range(pred.shape[0]):
-        _best(logits[d * n_classes:(d + 1) * n_classes], pred, conf, d)
+    _answer(logits.reshape(pred.shape[0], n_classes), pred, conf)
 
 
 @numba.njit(**_JIT)
@@ -123,9 +142,9 @@ def recur(table, whh, bhh, ids, h, states):
 
 @numba.njit(**_JIT)
 def answers(logits, pred, conf):
+    """`_answer` for each step: logits (steps, heads, classes)."""
     for t in range(logits.shape[0]):
-        for d in range(logits.shape[1]):
-            _best(logits[t, d], pred[t], conf[t], d)
+        _answer(logits[t], pred[t], conf[t])
 
 
 @numba.njit(cache=True)

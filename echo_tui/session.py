@@ -29,8 +29,9 @@ Why the storage looks like this (sessions may run to millions of steps, with fla
   takes back one step; skipped keys around it stay where they were.
 - Accuracy and confidence: per-head sums, updated as steps come and go, so reading them at any
   delay is O(1).
-- Pastes: `feed` runs more than a few symbols as batched engine calls of CHUNK steps; the
-  outputs equal stepping one symbol at a time (the tests check it), only far faster.
+- Pastes: `feed` runs more than a few symbols through the engine in chunks of CHUNK steps; the
+  outputs equal stepping one symbol at a time (the tests check it), only far faster. The engine
+  computes the next chunk while the session stores one.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ from .kernels import score_row
 
 UNDO_STEPS = 10_000
 KEEP_STEPS = 1_000_000
-CHUNK = 1024  # steps per batched engine call: amortises the call, keeps the screen responsive
+CHUNK = 256  # steps per chunk of a paste: amortises the calls, and a paste slice of the app
+# (2,048) is eight chunks, enough to keep the engine's pipeline full
+AHEAD = 4 * CHUNK  # steps `feed_ahead` starts: about as long as the app takes to draw a frame
 STEP_PATH_MAX = 4  # feeds up to this many symbols go step by step (the keystroke path)
 MAX_GAP = 1000  # skipped characters kept between two steps
 _FIRST_CAPACITY = 4096
@@ -115,11 +118,22 @@ class EchoSession:
             for i, a in zip(ids.tolist(), at.tolist()):
                 self._step(i, a)
         else:
-            for start in range(0, len(ids), CHUNK):
-                self._batch(ids[start:start + CHUNK], at[start:start + CHUNK])
+            start = 0
+            for pred, conf, states in self.engine.runs(ids, self._h, CHUNK):
+                stop = start + len(states)
+                self._store(ids[start:stop], at[start:stop], pred, conf, states)
+                start = stop
         self.last_step_s = (self._clock() - t0) / len(ids)
         self.last_feed_steps = len(ids)
         return len(ids)
+
+    def feed_ahead(self, text: str) -> None:
+        """A hint that `feed(text)` comes next: the engine starts on it now, so what the caller
+        does meanwhile (the app draws a frame) costs the paste nothing. Anything else fed or
+        undone first, and the hint is dropped; the outputs are the same either way."""
+        ids = self._encode(text)[1]
+        if len(ids) > STEP_PATH_MAX:
+            self.engine.ahead(ids[:AHEAD], self._h)
 
     def _feed_key(self, ch: str) -> int:
         """One character: the keystroke path, in scalars (for one symbol, a paste's array
@@ -448,12 +462,13 @@ class EchoSession:
         self._score(r, r + 1, +1)
         self.undo_depth = min(self.undo_steps, self.undo_depth + 1)
 
-    def _batch(self, ids: np.ndarray, at: np.ndarray) -> None:
+    def _store(self, ids: np.ndarray, at: np.ndarray, pred: np.ndarray, conf: np.ndarray,
+               states: np.ndarray) -> None:
+        """Rows for steps of `ids` from the current state, as the engine ran them."""
         k = len(ids)
         self._reserve(k)
         r = self._n
         h_before = self._h
-        pred, conf, states = self.engine.run(ids, h_before)
         self._ids[r:r + k] = ids
         self._out[r:r + k] = pred
         self._conf[r:r + k] = conf

@@ -239,7 +239,7 @@ async def test_a_long_paste_is_summed_up_whole_not_by_its_last_slice():
 
 async def test_long_paste_keeps_the_screen_responsive_and_the_newest_key_in_view(variable_model):
     # long enough to take many frames even at the lean engine's 100,000+ symbols a second
-    text = random_text(80 * PASTE_SLICE + 123, seed=11)
+    text = random_text(40 * PASTE_SLICE + 123, seed=11)
     app = create_app(weights=VARIABLE, delay=2)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)

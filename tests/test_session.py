@@ -47,6 +47,25 @@ def test_paste_equals_typing_across_chunks(variable_model):
     assert pasted.echo == typed.echo == batch_echo(variable_model, text + "hello", 8)
 
 
+@pytest.mark.parametrize("between", ["nothing", "a key", "a backspace", "a reset", "a paste"])
+def test_a_hint_of_the_next_paste_changes_nothing_whatever_comes_first(text_model, between):
+    text = random_text(3_000, symbols=text_model.alphabet.symbols, seed=12)
+    hinted, plain = EchoSession(text_model), EchoSession(text_model)
+    for s in (hinted, plain):
+        s.feed(text[:500])
+    hinted.feed_ahead(text[500:])
+    for s in (hinted, plain):
+        {"nothing": lambda: None, "a key": lambda: s.feed("x"), "a backspace": s.backspace,
+         "a reset": s.reset, "a paste": lambda: s.feed(text[:700])}[between]()
+        s.feed(text[500:])
+    assert hinted.stream == plain.stream and hinted.correct == plain.correct
+    for d in text_model.head_delays:
+        hinted.delay = plain.delay = d
+        assert hinted.echo == plain.echo
+    assert torch.equal(hinted.hidden, plain.hidden)
+    assert hinted.engine._ahead is None  # used, or dropped
+
+
 def test_random_streams_and_delays_match_batch(variable_model, fixed_model):
     rng = random.Random(7)
     for _ in range(12):

@@ -54,7 +54,7 @@ async def test_a_switch_mid_paste_gives_the_new_model_all_of_it(fixed_model):
         assert s.echo[-500:] == batch_echo(fixed_model, PASTE, 4)[-500:]
 
 
-async def test_a_reset_mid_paste_drops_the_rest():
+async def test_a_reset_mid_paste_drops_the_rest(variable_model):
     app = create_app(weights=VARIABLE)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
@@ -65,6 +65,11 @@ async def test_a_reset_mid_paste_drops_the_rest():
         app.post_message(events.Key("a", "a"))
         await settle(pilot)
         assert app.session.stream == "a"
+        # what the engine had started of the dropped paste is not fed to the next one
+        app.post_message(events.Paste(PASTE[:5_000]))
+        await settle(pilot)
+        s = app.session
+        assert s.echo == batch_echo(variable_model, "a" + PASTE[:5_000], s.delay)
 
 
 async def test_help_mid_paste_lets_the_paste_finish():

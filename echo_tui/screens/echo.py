@@ -22,7 +22,7 @@ from ..feeding import FeedQueue, Tally
 from ..widgets import AllDelays, DelaySlider, MemoryView, Tapes, TextLine, TrainPanel
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
-PASTE_SLICE = 2048  # symbols fed per engine call while a long paste goes through
+PASTE_SLICE = 4096  # symbols fed per session call while a long paste goes through
 FRAME_S = 1 / 30  # feed for about a frame, then let the screen draw and keys act
 
 _DELAY = Binding.Group("delay")
@@ -200,6 +200,8 @@ class EchoScreen(Screen):
                 waiting = self.queue.waiting_chars()
                 if waiting:
                     self.say(f"feeding the paste: {count(waiting, 'character')} to go")
+                    # the engine goes on with the paste while the screen draws
+                    self.app.session.feed_ahead(self.queue.next_text(PASTE_SLICE))
                 self.refresh_stream()
                 await asyncio.sleep(0)  # let the screen draw and other keys act
         finally:
