@@ -169,8 +169,8 @@ class LeanEngine:
         return pred, conf
 
 
-# one thread for every engine: the recurrences of two pastes never run at once (sessions feed
-# from one thread), and a thread per engine would outlive the engines of every model switch
+# one thread for every engine: a session feeds from one thread, so one paste's recurrence runs
+# at a time, and a thread per engine would outlive the engine of every model switch
 _RECURRENCE = ThreadPoolExecutor(1, thread_name_prefix="echo-recurrence")
 
 
