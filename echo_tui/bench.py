@@ -36,7 +36,7 @@ import time
 _IMPORTED = time.perf_counter()
 FULL = dict(keys=2_000, session_keys=20_000, paste=100_000, view_steps=1_000_000,
             train_target=0.9999, train_steps=None)
-QUICK = dict(keys=200, session_keys=2_000, paste=20_000, view_steps=20_000,
+QUICK = dict(keys=200, session_keys=1_000, paste=10_000, view_steps=20_000,
              train_target=0.9999, train_steps=60)
 
 

@@ -1,5 +1,6 @@
 import json
 import math
+import os
 import subprocess
 
 import pytest
@@ -93,6 +94,25 @@ def test_quick_bench_session_figures_are_ratios_of_one_process(quick):
                                                           / s["gru_cell_median_us"])
         assert s["paste_over_torch_gru"] == pytest.approx(s["paste_per_s"]
                                                           / s["torch_gru_paste_per_s"])
+        assert s["torch_gru_threads"] in {1, len(os.sched_getaffinity(0))}
+
+
+def test_the_session_table_says_how_many_threads_pytorch_was_faster_on(quick):
+    from rich.console import Console
+
+    from trainer.bench_report import session_table
+
+    def caption(threads: dict) -> str:
+        session = {name: dict(s, torch_gru_threads=threads[name])
+                   for name, s in quick["app"]["session"].items()}
+        console = Console(width=200, record=True)
+        console.print(session_table({"session": session}))
+        return " ".join(console.export_text().split())
+
+    assert "the faster shown (here 2 threads)" in caption(
+        {"variable_delay": 2, "text_delay": 2})
+    assert "(here variable_delay: 1 thread; text_delay: 2 threads)" in caption(
+        {"variable_delay": 1, "text_delay": 2})
 
 
 def test_quick_bench_app_views_and_training_in_the_app(quick):

@@ -61,7 +61,7 @@ FULL = Sizes(baseline_cap_s=BASELINE_CAP_S, ours_max_seconds=None, end_to_end_st
              heldout_chars=TRAIN_DEFAULTS.heldout_chars,
              confirm_chars=confirm_size(THRESHOLDS[-1]), stream_steps=10_000, stream_count=8,
              app_timeout_s=900.0)
-QUICK = Sizes(baseline_cap_s={"fixed": 1.0, "variable": 1.0}, ours_max_seconds=1.0,
+QUICK = Sizes(baseline_cap_s={"fixed": 0.5, "variable": 0.5}, ours_max_seconds=0.5,
               end_to_end_steps=10, heldout_chars=2_000, confirm_chars=10_000,
               stream_steps=1_000, stream_count=2, app_timeout_s=120.0)
 

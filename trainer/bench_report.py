@@ -71,20 +71,25 @@ def session_table(a: dict) -> Table:
                  "torch.nn\n.GRU, /s", "ratio"):
         t.add_column(name, justify="left" if name == "model" else "right",
                      no_wrap=name == "model")
-    threads = set()
+    threads = {}
     for s in a["session"].values():
-        threads.add(s.get("torch_gru_threads", 1))
+        threads[s["model"]] = s.get("torch_gru_threads", 1)
         t.add_row(f"{s['model']}\n({s['hidden']}, {s['heads']} heads)",
                   f"{s['key_median_us']:.1f} /\n{s['key_p99_us']:.1f} µs",
                   f"{s['gru_cell_median_us']:.1f} /\n{s['gru_cell_p99_us']:.1f} µs",
                   f"{s['key_over_cell_median']:.2f} /\n{s['key_over_cell_p99']:.2f}",
                   f"{s['paste_per_s']:,.0f}", f"{s['torch_gru_paste_per_s']:,.0f}",
                   f"{s['paste_over_torch_gru']:.2f}x")
-    on = " or ".join(("1 thread" if n == 1 else f"{n} threads") for n in sorted(threads))
+    faster = (_threads(next(iter(threads.values()))) if len(set(threads.values())) == 1 else
+              "; ".join(f"{model}: {_threads(n)}" for model, n in threads.items()))
     t.caption = ("model (hidden size, heads); key: median / 99th percentile, one thread each; "
                  "paste: 100,000 symbols, the session on two threads, torch.nn.GRU timed on one "
-                 f"and on every core, the faster shown (here {on})")
+                 f"and on every core, the faster shown (here {faster})")
     return t
+
+
+def _threads(n: int) -> str:
+    return "1 thread" if n == 1 else f"{n} threads"
 
 
 def app_table(a: dict) -> Table:
