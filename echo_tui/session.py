@@ -47,8 +47,8 @@ from .kernels import score_row
 
 UNDO_STEPS = 10_000
 KEEP_STEPS = 1_000_000
-CHUNK = 256  # steps per chunk of a paste: amortises the calls, and a paste slice of the app
-# (2,048) is eight chunks, enough to keep the engine's pipeline full
+CHUNK = 256  # steps per chunk of a paste: amortises the calls, and a slice of a paste in the
+# app (4,096 characters) is sixteen chunks, which keeps the engine's pipeline full
 AHEAD = 4 * CHUNK  # steps `feed_ahead` starts: about as long as the app takes to draw a frame
 STEP_PATH_MAX = 4  # feeds up to this many symbols go step by step (the keystroke path)
 MAX_GAP = 1000  # skipped characters kept between two steps
