@@ -33,6 +33,8 @@ import os
 import sys
 import time
 
+from .training import CORES
+
 _IMPORTED = time.perf_counter()
 FULL = dict(keys=2_000, session_keys=20_000, paste=100_000, view_steps=1_000_000,
             train_target=0.9999, train_steps=None)
@@ -102,9 +104,7 @@ def session_figures(name: str, keys: int, paste: int) -> dict:
     ids = torch.tensor([model.alphabet.encode(pasted)])
     # the session's paste uses a second thread where there is one, so PyTorch gets as many
     # (and is timed with one too: the faster counts)
-    torch_s, torch_threads = min((_gru_seconds(model, ids, n), n)
-                                 for n in sorted({1, _cores()}))
-    torch.set_num_threads(1)
+    torch_s, torch_threads = min((_gru_seconds(model, ids, n), n) for n in sorted({1, CORES}))
     us = [t / 1000 for t in key_ns], [t / 1000 for t in cell_ns]
     return {
         "model": name, "hidden": hidden, "heads": len(model.head_delays),
@@ -118,19 +118,20 @@ def session_figures(name: str, keys: int, paste: int) -> dict:
 
 
 def _gru_seconds(model, ids, threads: int) -> float:
-    """The model's own torch.nn.GRU over `ids` in one call, on `threads` threads."""
+    """The model's own torch.nn.GRU over `ids` in one call, on `threads` threads (then back to
+    the thread count it found)."""
     import torch
 
+    before = torch.get_num_threads()
     torch.set_num_threads(threads)
-    with torch.no_grad():
-        model.gru(model.embed(ids[:, :1000]))  # warm up
-        t0 = time.perf_counter()
-        model.gru(model.embed(ids))
-        return time.perf_counter() - t0
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        with torch.no_grad():
+            model.gru(model.embed(ids[:, :1000]))  # warm up
+            t0 = time.perf_counter()
+            model.gru(model.embed(ids))
+            return time.perf_counter() - t0
+    finally:
+        torch.set_num_threads(before)
 
 
 # -- the app --------------------------------------------------------------------------------

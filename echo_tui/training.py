@@ -21,7 +21,8 @@ import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
 
-CORES = os.cpu_count() or 1
+# the cores this process may run on (a container or taskset can allow fewer than the machine has)
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _LENGTH = struct.Struct("<Q")
 
 
