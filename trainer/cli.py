@@ -12,8 +12,9 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from .alphabet import ALPHABETS
+from .alphabet import ALPHABETS, default_case
 from .recipes import RECIPE_HELP, RECIPES, config, recipe_for
+from .text import count, inert
 
 MAX_CLI_DELAY = 64
 DEVICES = ["auto", "cpu", "cuda", "mps"]
@@ -36,7 +37,7 @@ def main(argv=None) -> int:
     try:
         return args.run(args)
     except CliError as e:
-        print(f"echo-train: error: {e}", file=sys.stderr)
+        print(inert(f"echo-train: error: {e}"), file=sys.stderr)
         return 2
 
 
@@ -59,9 +60,10 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="echo-train", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    recipes = "\n".join(f"  {n:9} {RECIPE_HELP[n]}" for n in RECIPES)
     for kind, help_ in (("fixed", "train a fixed-delay model (GRUMemory)"),
                         ("variable", "train a variable-delay model (VariableDelayGRUMemory)")):
+        recipes = "\n".join(f"  {n:9} {RECIPE_HELP[n]}" for n, r in RECIPES.items()
+                             if r.kind == kind)
         t = sub.add_parser(
             kind, help=help_, formatter_class=_Formatter,
             description=f"{help_}.\n\nSettings not given come from the recipe that suits the "
@@ -101,7 +103,12 @@ def _parser() -> argparse.ArgumentParser:
         t.add_argument("--max-steps", type=int, default=None,
                        help="stop after this many training steps (default: no limit)")
         t.add_argument("--out", type=Path, default=Path(f"{kind}_delay.safetensors"),
-                       help="weights file to write; a symbolic link is written through")
+                       help="weights file to write; a symbolic link is written through. An "
+                            "existing file that is not an echo-gru weights file is refused "
+                            "unless --force is given")
+        t.add_argument("--force", action="store_true",
+                       help="let --out replace an existing regular file that is not an echo-gru "
+                            "weights file (never a directory, pipe, socket or device)")
         t.set_defaults(run=_run_train, kind=kind)
 
     e = sub.add_parser("eval", help="evaluate weights files (default: the shipped ones)",
@@ -188,10 +195,64 @@ def _check_writable(out: Path) -> Path:
         raise CliError(f"--out {e}") from None
 
 
+def _previous(target: Path, out: Path, force: bool) -> str | None:
+    """What the file --out replaces, read now (training may take hours and the file may change):
+    None when there is none. A file that is not an echo-gru weights file is refused unless
+    `force`."""
+    from .weights import FORMAT, WeightsError, read_metadata
+
+    if not target.exists():
+        return None
+    try:
+        meta = read_metadata(target)
+    except (WeightsError, RecursionError):
+        meta = None
+    if meta is None or meta.get("format") != FORMAT:
+        if not force:
+            via = f" (the target of the link {out})" if target != out else ""
+            raise CliError(f"--out {target}{via}: is not an echo-gru weights file; refusing to "
+                           "replace it (--force replaces it anyway)")
+        return "not an echo-gru weights file"
+    return describe_weights(meta)
+
+
+_ALPHABET_NAMES = {"letters": "letters a–z", "alnum": "letters a–z and digits 0–9",
+                   "text": "printable ASCII"}
+
+
+def describe_weights(meta: dict) -> str:
+    """'variable, letters a–z, delays 0–8, hidden 128, held-out 99.9990%': a weights file's
+    metadata in one inert line (every value from the file escaped and clipped)."""
+    def field(key: str) -> str:
+        text = inert(meta.get(key, "?"))
+        return text if len(text) <= 24 else text[:23] + "…"
+
+    kind = meta.get("kind")
+    parts = [field("kind")]
+    symbols = meta.get("alphabet")
+    if isinstance(symbols, str) and symbols:
+        case = meta.get("case", default_case(symbols))
+        name = next((n for n, v in ALPHABETS.items() if v == (symbols, case)), None)
+        parts.append(_ALPHABET_NAMES[name] if name else f"alphabet {field('alphabet')}")
+    if kind == "fixed":
+        parts.append(f"delay {field('delay')}")
+    elif kind == "variable":
+        parts.append(f"delays 0–{field('max_delay')}")
+    parts.append(f"hidden {field('hidden_size')}")
+    try:
+        heldout = float(meta["heldout_accuracy"])
+    except (KeyError, TypeError, ValueError):
+        heldout = math.nan
+    parts.append(f"held-out {100 * heldout:.4f}%" if 0 <= heldout <= 1
+                 else "held-out not recorded")
+    return ", ".join(parts)
+
+
 def _run_train(args) -> int:
     recipe, cfg = _train_config(args, args.device)
     _validate_train(cfg)
     target = _check_writable(args.out)
+    previous = _previous(target, args.out, args.force)
     device = resolve_device(args.device)
     cfg = replace(cfg, device=device)
 
@@ -212,7 +273,8 @@ def _run_train(args) -> int:
     except KeyboardInterrupt as e:
         return _interrupted(e, args.out)
     except TrainingDiverged as e:
-        print(f"echo-train: error: {e}; nothing written{_kept(args.out)}", file=sys.stderr)
+        print(inert(f"echo-train: error: {e}; nothing written{_kept(args.out)}"),
+              file=sys.stderr)
         return 1
     try:
         t0 = time.perf_counter()
@@ -221,8 +283,9 @@ def _run_train(args) -> int:
         stream_acc = {d: c / t for d, (c, t) in stream.items()}
         print_eval_table(f"{cfg.kind} model, hidden {cfg.hidden}, {cfg.alphabet}, trained on "
                          f"{device}", seed, stream,
-                         footer=f"trained {progress.seconds:.1f} s, {progress.samples:,} symbols, "
-                                f"{progress.step} steps; evaluated in "
+                         footer=f"trained {progress.seconds:.1f} s, "
+                                f"{count(progress.samples, 'symbol')}, "
+                                f"{count(progress.step, 'step')}; evaluated in "
                                 f"{time.perf_counter() - t0:.1f} s")
         existed = target.exists()
         save_model(model, args.out, recipe=recipe, config=json.dumps(asdict(cfg)),
@@ -235,13 +298,14 @@ def _run_train(args) -> int:
     except KeyboardInterrupt as e:
         return _interrupted(e, args.out)
     via = f" (the target of the link {args.out})" if target != args.out else ""
-    print(f"{'replaced' if existed else 'wrote'} {target}{via}")
-    print(f"try it: echo-tui --weights {shlex.quote(str(args.out))}")
+    was = f" (was: {previous})" if existed and previous is not None else ""
+    print(inert(f"{'replaced' if existed else 'wrote'} {target}{via}{was}"))
+    print(inert(f"try it: echo-tui --weights {shlex.quote(str(args.out))}"))
     return 0
 
 
 def _interrupted(e: KeyboardInterrupt, out: Path) -> int:
-    print(f"echo-train: interrupted; nothing written{_kept(out)}", file=sys.stderr)
+    print(inert(f"echo-train: interrupted; nothing written{_kept(out)}"), file=sys.stderr)
     return 128 + getattr(e, "signum", signal.SIGINT)
 
 
@@ -277,7 +341,7 @@ def _run_eval(args) -> int:
         try:
             model = load_model(path)
         except WeightsError as e:
-            print(f"echo-train: error: {e}", file=sys.stderr)
+            print(inert(f"echo-train: error: {e}"), file=sys.stderr)
             failed += 1
             continue
         start = time.perf_counter()
@@ -285,10 +349,12 @@ def _run_eval(args) -> int:
         stream = stream_counts(model, args.stream_steps, args.streams)
         meta = model.metadata
         print_eval_table(
-            f"{path}: {model.kind}, hidden {model.hidden_size}, alphabet {model.alphabet.name}",
+            inert(f"{path}: {model.kind}, hidden {model.hidden_size}, "
+                  f"alphabet {model.alphabet.name}"),
             seed, stream,
-            footer=f"trained {meta.get('train_seconds', '?')} s on {meta.get('device', '?')}; "
-                   f"evaluated in {time.perf_counter() - start:.1f} s",
+            footer=inert(f"trained {meta.get('train_seconds', '?')} s on "
+                         f"{meta.get('device', '?')}; evaluated in "
+                         f"{time.perf_counter() - start:.1f} s"),
             chars=args.chars, stream_steps=args.stream_steps, streams=args.streams)
     return 1 if failed else 0
 

@@ -7,6 +7,9 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
+
+from .text import count, inert
 
 console = Console()
 
@@ -71,7 +74,7 @@ def print_eval_table(title, seed_counts, stream_counts, footer="", chars=100_000
                      stream_steps=10_000, streams=8):
     """Per delay: {delay: (correct, compared)} of the homework's check (at least `chars`
     characters per delay) and of `streams` unbroken streams of `stream_steps`."""
-    console.print(f"[bold]{title}[/]", highlight=False, soft_wrap=True)
+    console.print(Text(inert(title), style="bold"), highlight=False, soft_wrap=True)
     table = Table()
     table.add_column("delay", justify="right")
     table.add_column("homework's check", justify="right")
@@ -83,9 +86,10 @@ def print_eval_table(title, seed_counts, stream_counts, footer="", chars=100_000
         worst_stream = min(stream_counts.values(), key=lambda ct: ct[0] / ct[1])
         table.add_row("worst", counted(*worst), counted(*worst_stream), style="bold")
     console.print(table)
-    console.print(f"homework's check: ≥ {chars:,} characters per delay; long streams: {streams} "
-                  f"unbroken streams of {stream_steps:,} steps" + (f"; {footer}" if footer else ""),
-                  highlight=False, soft_wrap=True)
+    console.print(f"homework's check: ≥ {count(chars, 'character')} per delay; long streams: "
+                  f"{count(streams, 'unbroken stream')} of {count(stream_steps, 'step')}"
+                  + (f"; {inert(footer)}" if footer else ""),
+                  markup=False, highlight=False, soft_wrap=True)
 
 
 def counted(correct: int, total: int) -> str:
