@@ -14,7 +14,7 @@ import asyncio
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
@@ -24,26 +24,13 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from .cli import one_line
+from textual.worker import Worker, WorkerState
+
+from .describe import count, describe_alphabet, failure_sentence, one_line, short_alphabet
+from .models import ModelChoice, ModelCycle, open_session
 from .screens import EchoScreen
 from .screens.echo import BINDINGS as SCREEN_BINDINGS
-from .describe import count, describe_alphabet, short_alphabet
 from .widgets import HelpScreen, PathPrompt
-
-SHIPPED = ("text_delay", "variable_delay", "fixed_delay")  # f3's order; the first opens
-
-
-@dataclass(eq=False)
-class Trained:
-    """A model trained in the app: a choice of the f3 cycle with no file until it is saved."""
-
-    model: object
-    label: str
-    path: Path | None = None
-SHIPPED_NAMES = {"text_delay": "the shipped text model", "variable_delay":
-                 "the shipped variable-delay letters model", "fixed_delay":
-                 "the shipped fixed-delay letters model"}
-
 
 class EchoApp(App):
     """Every keystroke through the GRU, its echo under what you typed, at a delay you choose."""
@@ -68,13 +55,15 @@ class EchoApp(App):
         self.error: str | None = None  # why the app gave up at start, for the command line
         self.show_memory = memory
         self._clock = clock  # the sessions' timer; tests pass a fake one for stable pictures
-        # what f3 cycles through: shipped names and paths of the user's own files
-        self.choices: list[str | Path] = [*([self.weights] if self.weights else []), *SHIPPED]
-        self.current: str | Path = self.choices[0]
-        self._before_open = self.current  # where an opened file joins the cycle: after this
+        self.models = ModelCycle(self.weights)
         self._switching = False
         self.first_frame_at: float | None = None
         self.model_ready_at: float | None = None
+
+    @property
+    def current(self) -> ModelChoice:
+        """The model in use (or loading, at start)."""
+        return self.models.current
 
     def get_default_screen(self) -> Screen:
         self.main = EchoScreen(id="main")
@@ -104,42 +93,23 @@ class EchoApp(App):
             await asyncio.sleep(0.005)
 
     # -- loading ---------------------------------------------------------------------------
-    def load_session(self, choice: str | Path, delay: int | None, strict: bool = True):
-        """Load a model and start a session on it (runs in a thread; tests may wrap it).
-
-        `choice` is a shipped model's name or a path. Not `strict`: a delay the model does not
-        have falls back to its default.
-        """
-        import torch
-
-        torch.set_num_threads(1)  # a keystroke's step is tiny: more threads only add latency
-        from trainer import load_model, shipped_weights
-
-        from .session import EchoSession
-
-        if isinstance(choice, Trained):
-            model, path = choice.model, choice.path
-        else:
-            path = shipped_weights(choice) if isinstance(choice, str) else Path(choice)
-            model = load_model(path)
-        warm = EchoSession(model, undo_steps=1, keep_steps=1)
-        warm.feed(model.alphabet.symbols[0] * 8)  # warm up both paths, so the first key and
-        warm.feed(model.alphabet.symbols[0])  # the first paste do not pay for it
-        if not strict and delay not in model.head_delays:
-            delay = None
-        kwargs = {"clock": self._clock} if self._clock is not None else {}
-        return EchoSession(model, delay, **kwargs), path
+    def load_session(self, choice: ModelChoice, delay: int | None, strict: bool = True):
+        """A session on `choice` (runs in a thread; tests may wrap it). Not `strict`: a delay
+        the model does not have falls back to its default."""
+        return open_session(choice, delay, strict, self._clock)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def _load(self, choice: str | Path, delay: int | None, switching: bool) -> None:
+    def _load(self, choice: ModelChoice, delay: int | None, switching: bool) -> None:
+        # a failure anywhere here, or in what runs after it on the app's thread, is reported by
+        # on_worker_state_changed; the expected ones (a bad file) get their own words
         try:
-            session, path = self.load_session(choice, delay, strict=not switching)
+            session = self.load_session(choice, delay, strict=not switching)
         except Exception as e:  # noqa: BLE001 - whatever it is, the app must not hang "loading"
-            self.call_from_thread(self._load_failed, e, choice, switching)
+            self.call_from_thread(self._load_failed, e, switching)
             return
-        self.call_from_thread(self._model_ready, session, path, choice)
+        self.call_from_thread(self._model_ready, session, choice)
 
-    def _load_failed(self, error: Exception, choice, switching: bool) -> None:
+    def _load_failed(self, error: Exception, switching: bool) -> None:
         from trainer import WeightsError
 
         self._switching = False
@@ -155,61 +125,46 @@ class EchoApp(App):
         usage = isinstance(error, ValueError) and not isinstance(error, WeightsError)
         self.exit(return_code=2 if usage else 1)
 
-    def _model_ready(self, session, path: Path | None, choice) -> None:
+    def _model_ready(self, session, choice: ModelChoice) -> None:
         old, self.session = self.session, session
         self._switching = False
-        if path is not None:
-            choice = self._shipped_name(path) or choice  # a shipped file given by its path
-        self.current = choice
-        if choice not in self.choices:
-            self.choices.insert(self.choices.index(self._before_open) + 1, choice)
-        self.weights_path = path
-        self.sub_title = path.name if path is not None else choice.label
+        self.models.settle(choice)
+        self.sub_title = choice.title()
         if old is not None and old.typed:
             # what was typed carries over, as typed: fed to the new model before any key still
             # queued; what it cannot read is skipped, and the notice says how much
-            self.main.refeed_first(old.typed, f"now {self.model_name(choice)}")
+            self.main.refeed_first(old.typed, f"now {choice.describe()}")
+        elif old is not None:
+            self.main.say(f"now {choice.describe()}")
         if self.model_ready_at is None:
             self.model_ready_at = time.perf_counter()
-        self.main.memory.refresh(layout=True)
-        self.main.refresh_views()
-        self.main.kick()
+        self.main.model_changed()
 
-    def _shipped_name(self, path: Path) -> str | None:
-        from trainer import shipped_weights
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        if event.worker.group == "load":
+            self._switching = False  # the model in use stays; the keys go on to it
+            self.main.refresh_views()
+        self.main.say(failure_sentence(event.worker))
 
-        here = Path(path).resolve()
-        found = next((n for n in SHIPPED if shipped_weights(n).resolve() == here), None)
-        if found is not None and here in [Path(c).resolve() for c in self.choices
-                                          if not isinstance(c, str)]:
-            self.choices = [c for c in self.choices
-                            if isinstance(c, str) or Path(c).resolve() != here]
-        return found
-
-    def model_name(self, choice) -> str:
-        if isinstance(choice, Trained):
-            return "the model trained here"
-        return SHIPPED_NAMES.get(choice, str(choice)) if isinstance(choice, str) else (
-            Path(choice).name)
-
-    def _switch_to(self, choice: str | Path) -> None:
+    def _switch_to(self, choice: ModelChoice) -> None:
         if self.session is None or self._switching:
             self.main.say("the model is still loading")
             return
         self._switching = True
-        self._before_open = self.current
-        self.main.say(f"loading {self.model_name(choice)}…")
+        choice = self.models.recognise(choice)
+        self.main.say(f"loading {choice.describe()}…")
         self._load(choice, self.session.delay, switching=True)
 
     # -- actions -----------------------------------------------------------------------------
     def action_switch_model(self) -> None:
         """f3: the next model in the cycle (shipped ones, and any the user gave or opened)."""
-        k = self.choices.index(self.current) if self.current in self.choices else -1
-        self._switch_to(self.choices[(k + 1) % len(self.choices)])
+        self._switch_to(self.models.next())
 
     def use_trained(self, model, label: str) -> None:
         """A model trained in the app takes over the session, joining the f3 cycle."""
-        self._switch_to(Trained(model, label))
+        self._switch_to(self.models.trained_choice(model) or ModelChoice.trained(model, label))
 
     def save_trained(self, model, cfg, checkpoint) -> None:
         """Ask where, then write the trained model there (atomically, never over a non-file)."""
@@ -236,16 +191,16 @@ class EchoApp(App):
             self.call_from_thread(self.notify, one_line(str(e)), title="Not saved",
                                   severity="error", markup=False)
             return
-        for choice in self.choices:
-            if isinstance(choice, Trained) and choice.model is model:
-                choice.path = written
+        choice = self.models.trained_choice(model)
+        if choice is not None:
+            choice.path = written
         self.call_from_thread(self.main.say, one_line(
             f"saved {written}: open it with echo-tui --weights {path}"))
 
     def action_open_weights(self) -> None:
         def opened(path: str | None) -> None:
             if path:
-                self._switch_to(Path(path).expanduser())
+                self._switch_to(ModelChoice.file(Path(path).expanduser()))
 
         self.push_screen(PathPrompt(
             "Open weights", "A weights file made by echo-train. What you typed is kept and "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .describe import one_line
+
 PROG = "echo-tui"
 
 
@@ -38,13 +40,6 @@ def check(weights: str | None, delay: int | None) -> tuple[int, str] | None:
     except ValueError as e:
         return 2, f"--delay {delay}: {e}"
     return None
-
-
-def one_line(message: str) -> str:
-    """`message` as one line of plain text: control characters (a newline or an escape sequence
-    in a file's name) are written as escapes, never sent to the terminal as they are."""
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
-                   for ch in message)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,3 +38,46 @@ def duration(seconds: float) -> str:
 def count(n: int, noun: str) -> str:
     """'1 step', '2,048 steps': the noun plural unless there is exactly one."""
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def one_line(message: str) -> str:
+    """`message` as one line of plain text: control characters (a newline or an escape sequence
+    in a file's name) are written as escapes, never sent to the terminal as they are."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in message)
+
+
+# what each background job of the app is called when it fails: "loading the model failed: …"
+JOBS = {"load": "loading the model", "save": "saving the model", "relay": "following the training",
+        "feed": "feeding the keys"}
+
+
+def failure_sentence(worker) -> str:
+    """One line naming a failed worker's job and its error, for the notice line."""
+    error = worker.error
+    what = JOBS.get(worker.group, worker.name or "a background job")
+    return one_line(f"{what} failed: {type(error).__name__}: {error}"
+                    if str(error) else f"{what} failed: {type(error).__name__}")
+
+
+KEY_NAMES = {" ": "space", "\n": "Enter (↵)", "\r": "Enter (↵)", "\t": "Tab (⇥)",
+             "\x1b": "Escape"}
+
+
+def key_name(ch: str) -> str:
+    """A typed character as the notice line names it: 'é', 'Enter (↵)', 'ctrl+a', 'U+200B'."""
+    if ch in KEY_NAMES:
+        return KEY_NAMES[ch]
+    if ch.isprintable():
+        return repr(ch)
+    if ord(ch) < 32:
+        return f"ctrl+{chr(ord(ch) + 96)}"
+    return f"U+{ord(ch):04X}"
+
+
+def minutes_or_seconds(seconds: float) -> str:
+    """A run's length as a person says it: '11 s', '1.4 min', '69 min'."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = seconds / 60
+    return f"{minutes:.1f} min" if minutes < 10 else f"{minutes:.0f} min"

@@ -26,7 +26,7 @@ Why the storage looks like this (sessions may run to millions of steps, with fla
   10,000) steps sits in a ring (10,000 x hidden floats: 5 MB at hidden 128). Backspace restores
   it exactly; the memory view reads the states it holds. Past the window `backspace()` refuses:
   it returns False while `steps` > 0 and `undo_depth` is 0, and the app says so. A backspace
-  takes back one step; skipped keys around it stay where they were.
+  takes back one step and the skipped keys typed after it; those typed before it stay.
 - Accuracy and confidence: per-head sums, updated as steps come and go, so reading them at any
   delay is O(1).
 - Pastes: `feed` runs more than a few symbols through the engine in chunks of CHUNK steps; the
@@ -157,22 +157,26 @@ class EchoSession:
         return 1
 
     def backspace(self) -> bool:
-        """Undo the last step, restoring the hidden state from before it exactly.
+        """Undo the last step, restoring the hidden state from before it exactly; the skipped
+        keys typed after that step go with it, so what was typed stays a prefix of the keys
+        as they came (a model switch never re-feeds a deleted key). With no step yet, the
+        skipped keys typed since the reset go.
 
         Returns False when there is nothing to undo: an empty stream, or a step older than the
         undo window (`undo_depth` is 0 while `steps` > 0).
         """
-        if self._n == 0 or self.undo_depth == 0:
+        if self._n == 0:
+            if self.steps or not self._raw_n:
+                return False
+            self._raw_n = 0
+            return True
+        if self.undo_depth == 0:
             return False
         r = self._n - 1
         self._score(r, r + 1, -1)
         self._h = self._undo[(self._base + r) % self.undo_steps].copy()
-        # the step's own character leaves what was typed; skipped keys after it move up
-        a = int(self._at[r])
-        self._raw[a:self._raw_n - 1] = self._raw[a + 1:self._raw_n]
-        self._raw_n -= 1
+        self._raw_n = int(self._at[r])  # the step's own character and all typed after it
         self._n = r
-        self._trim_gap(self._pending_start())
         self.undo_depth -= 1
         return True
 

@@ -39,6 +39,12 @@ class Checkpoint:
     reached: bool
     weights: bytes = field(repr=False)
     final: bool = False
+    by_delay: list[float] = field(default_factory=list)  # accuracy per head delay
+
+    def in_training(self) -> float:
+        """The worst held-out accuracy over the delays in training (all of them, without a
+        curriculum): what the run is working on now."""
+        return min(self.by_delay[:self.trained_delay + 1], default=self.heldout)
 
     def model(self, cfg: dict):
         """The model these weights belong to, in eval mode on the CPU."""
@@ -91,7 +97,8 @@ def child(cfg: dict, out) -> int:
     def on_check(model, p) -> None:
         tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
         figures = {"step": p.step, "seconds": p.seconds, "samples": p.samples, "loss": p.loss,
-                   "heldout": p.heldout, "trained_delay": p.trained_delay, "reached": p.reached}
+                   "heldout": p.heldout, "trained_delay": p.trained_delay, "reached": p.reached,
+                   "by_delay": p.by_delay}
         last[:] = [(figures, save(tensors))]
         write_frame(out, "check", *last[0])
 

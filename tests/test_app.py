@@ -133,7 +133,7 @@ async def test_skipped_keys_are_marked_where_they_were_and_named_once(variable_m
         marks, typed, echo = tape_lines(app, marks=True)[:3]
         assert typed == "helloworldthequickbrownfox" and echo == shown(s.echo)
         # a mark over the key after the skipped ones: the key itself, or how many
-        assert marks == "     2    2  ␣    ␣    ␣  ." and len(marks) == len(typed) + 1
+        assert marks == "     ②    ②  ␣    ␣    ␣  ." and len(marks) == len(typed) + 1
         assert notice(app) == "'.' skipped: not in the model's alphabet (a–z)"
         await keys(pilot, "x")
         assert notice(app) == ""  # the notice went with the next key
@@ -144,9 +144,9 @@ async def test_backspace_undoes_one_step_and_refuses_past_the_window(variable_mo
     app = create_app(weights=VARIABLE, delay=1)
     plain = app.load_session
 
-    def small_undo_window(path, delay, strict=True):
-        session, path = plain(path, delay, strict)
-        return EchoSession(session.model, delay, undo_steps=3), path
+    def small_undo_window(choice, delay, strict=True):
+        session = plain(choice, delay, strict)
+        return EchoSession(session.model, delay, undo_steps=3)
 
     app.load_session = small_undo_window
     async with app.run_test(size=(80, 24)) as pilot:
@@ -396,8 +396,8 @@ async def test_f3_includes_the_model_given_with_weights(tmp_path, untrained_weig
             await keys(pilot, "f3")
             await settle(pilot)
             seen.append(app.current)
-        assert seen == [untrained_weights, "text_delay", "variable_delay", "fixed_delay",
-                        untrained_weights]
+        assert [c.path or c.name for c in seen] == [
+            untrained_weights, "text_delay", "variable_delay", "fixed_delay", untrained_weights]
 
 
 async def test_open_weights_prompts_for_a_path_and_refuses_bad_files(tmp_path, untrained_weights):
@@ -416,16 +416,21 @@ async def test_open_weights_prompts_for_a_path_and_refuses_bad_files(tmp_path, u
             await settle(pilot)
             assert app.screen is app.main and app.session.stream == "abc"
             if ok:
-                assert app.current == untrained_weights and app.session.model.hidden_size == 48
+                assert app.current.path == untrained_weights
+                assert app.session.model.hidden_size == 48
                 assert app.session.delay == 5  # kept: the opened model has it
             else:
                 note = list(app._notifications)[-1]
                 assert note.title == "Cannot switch model"
                 assert note.message == f"{bad}: is not a safetensors file (only 4 bytes)"
-                assert app.current == "text_delay"
-        await keys(pilot, "f3")  # the opened file is in the cycle, after the model before it
+                assert app.current.name == "text_delay"
+        # the opened file joins the end of the cycle, as the README says: f3 goes on from it to
+        # the first model
+        assert [c.path or c.name for c in app.models.choices] == [
+            "text_delay", "variable_delay", "fixed_delay", untrained_weights]
+        await keys(pilot, "f3")
         await settle(pilot)
-        assert app.current == "variable_delay"
+        assert app.current.name == "text_delay" and app.session.stream == "abc"
 
 
 async def test_a_failed_switch_keeps_the_current_model():

@@ -5,8 +5,8 @@ Keys are delivered as a terminal's parser delivers them (`events.Key(name, chara
 seeded random bursts, and checked after every burst against a model of what each key means (the
 `Oracle`): a symbol of the model's alphabet is one step (upper case folds for the letters
 models), ← → (and [ ] where the model does not read them) move the delay, backspace undoes one
-step (nothing past the start), ctrl+r resets, every other printable key is kept as typed but is
-no step, and the rest do nothing to the stream. The keys that open another screen are driven on
+step and the keys skipped after it, ctrl+r resets, every other key that types a character
+(Enter and Tab too) is kept as typed but is no step, and the rest do nothing to the stream. The keys that open another screen are driven on
 purpose, one at a time, and checked there: F1 (help: keys that are no text do nothing, typing
 closes it and is fed), ctrl+p (the command palette: typed into, never confirmed, since its
 "Quit" would end the run) and F3 (switch model: what was typed carries over, as typed). ctrl+q
@@ -26,6 +26,7 @@ from textual.command import CommandPalette
 from textual.keys import _character_to_key
 
 from echo_tui import create_app
+from echo_tui.screens.echo import KEY_ACTIONS, typed_character
 from echo_tui.session import MAX_GAP
 from echo_tui.widgets import HelpScreen
 from trainer import shipped_weights
@@ -92,8 +93,9 @@ class Oracle:
     """What the stream, what was typed and the delay must be after keys, pastes and switches.
 
     Every character fed is kept as typed (at most MAX_GAP skipped ones between two steps); a
-    step is a character the model reads; backspace takes back one step, the skipped keys
-    around it staying; a model switch re-feeds what was typed to the new model.
+    step is a character the model reads; backspace takes back one step and the skipped keys
+    typed after it (with no step left, the skipped keys); a model switch re-feeds what was
+    typed to the new model.
     """
 
     def __init__(self, session):
@@ -138,9 +140,8 @@ class Oracle:
                 self.depth = min(self.undo_steps, self.depth + 1)
 
     def key(self, key: events.Key) -> None:
-        ch = key.character
-        printable = ch is not None and len(ch) == 1 and ch.isprintable()
-        if printable and self.symbol(ch):
+        ch = typed_character(key)
+        if ch is not None and self.symbol(ch):
             self.feed(ch)
         elif key.key in DELAY_KEYS:
             if not self.fixed:
@@ -148,13 +149,14 @@ class Oracle:
                 k = max(0, min(len(self.delays) - 1, self.delays.index(self.delay) + step))
                 self.delay = self.delays[k]
         elif key.key == "backspace":
-            if self.steps and self.depth:
-                gap, _, _ = self.steps.pop()
-                self.pending = (gap + self.pending)[-MAX_GAP:]
+            if self.steps and self.depth:  # the step goes, and the keys skipped after it
+                self.pending, _, _ = self.steps.pop()
                 self.depth -= 1
+            elif not self.steps:
+                self.pending = ""
         elif key.key == "ctrl+r":
             self.steps, self.pending, self.depth = [], "", 0
-        elif printable:  # no step, but kept as typed
+        elif key.key not in KEY_ACTIONS and ch is not None:  # no step, but kept as typed
             self.feed(ch)
 
     def switch(self, model) -> None:

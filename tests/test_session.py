@@ -232,13 +232,30 @@ def test_the_same_skips_whether_typed_or_pasted(variable_model):
         assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
 
 
-def test_backspace_takes_back_one_step_and_keeps_the_skipped_keys(variable_model):
+def test_backspace_takes_back_a_step_with_the_skipped_keys_typed_after_it(variable_model):
     s = EchoSession(variable_model)
     s.feed("ab, c.")
-    assert s.backspace()
-    assert s.stream == "ab" and s.typed == "ab, ." and s.pending == ", ."
+    assert s.backspace()  # 'c' and the '.' after it; the ', ' before it stays
+    assert s.stream == "ab" and s.typed == "ab, " and s.pending == ", "
     s.feed("d")
-    assert s.typed == "ab, .d" and s.skips(2, 3)[0].tolist() == [3]
+    assert s.typed == "ab, d" and s.skips(2, 3)[0].tolist() == [2]
+    assert s.backspace() and s.backspace() and s.typed == "a"
+    assert s.backspace() and (s.typed, s.steps) == ("", 0)
+    s.feed("!?")  # skipped keys with no step before them: a backspace takes them back too
+    assert s.pending == "!?" and s.backspace() and s.typed == ""
+    assert not s.backspace()  # nothing left
+
+
+def test_deleted_keys_never_come_back_with_a_model_switch(variable_model, text_model):
+    """The issue's case: 'a!b', two backspaces, and the '!' was re-fed to the text model."""
+    s = EchoSession(variable_model)
+    for ch in "a!b":
+        s.feed(ch)
+    assert s.backspace() and s.backspace()
+    assert s.typed == "" and s.skips(0, 0)[0].tolist() == [] and s.pending == ""
+    other = EchoSession(text_model)
+    other.feed(s.typed)
+    assert other.stream == ""
 
 
 def test_a_flood_of_skipped_keys_is_counted_but_not_all_kept(variable_model):

@@ -49,3 +49,21 @@ def config(name: str, **overrides) -> TrainConfig:
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
     return replace(RECIPES[name], **{k: v for k, v in overrides.items() if v is not None})
+
+# Seconds from a run's start to its target, measured on the README's machine (2 CPU cores of an
+# Intel Xeon @ 2.80 GHz, torch 2.13 CPU), and how: the app's panel shows them before a run.
+MEASURED = {
+    "fixed": (10.7, "in this app, 2 cores"),
+    "variable": (83.3, "by echo-train, 2 cores"),
+    "text": (675.0, "by echo-train, 2 cores"),
+    "long": (4132.0, "by echo-train, 2 cores"),
+}
+
+
+def measured_time(name: str, cfg: TrainConfig) -> tuple[float, str] | None:
+    """(seconds, how measured) for a run of recipe `name` as `cfg` sets it, or None when its
+    model differs from the recipe's (no figure was measured for it)."""
+    r = RECIPES.get(name)
+    same = r is not None and (cfg.kind, cfg.alphabet, cfg.delay, cfg.hidden) == (
+        r.kind, r.alphabet, r.delay, r.hidden)
+    return MEASURED.get(name) if same else None

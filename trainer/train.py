@@ -113,6 +113,7 @@ class Progress:
     heldout_stream: float = 0.0  # worst delay's accuracy on held-out long streams
     reached: bool = False  # held-out checks show the target met, with confidence
     trained_delay: int = 0  # the longest delay whose head trains (below the max in a curriculum)
+    by_delay: list = field(default_factory=list)  # the last check's accuracy per head delay
     history: list = field(default_factory=list)  # (seconds, eval_seconds, samples, heldout)
 
 
@@ -199,6 +200,7 @@ def _check(model, cfg, p, start, on_progress, on_check) -> bool:
     seed = cfg.seed + HELDOUT_SEED_OFFSET
     acc = seed_accuracies(model, cfg.heldout_chars, seed=seed, deadline=deadline)
     p.heldout = min(acc.values())
+    p.by_delay = [acc[d] for d in model.head_delays]
     confident = False
     max_delay = max(model.head_delays)
     if p.trained_delay < max_delay:

@@ -15,13 +15,16 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
+from textual.worker import Worker, WorkerState
 
-from ..describe import count, duration, short_alphabet
+from ..describe import count, duration, failure_sentence, key_name, one_line, short_alphabet
 from ..feeding import FeedQueue, Tally
-from ..widgets import AllDelays, DelaySlider, MemoryView, Tapes, TextLine, TrainPanel
+from ..widgets import (AllDelays, DelaySlider, KeysFooter, MemoryView, Tapes, TextLine,
+                       TrainPanel)
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
+SHORT, TINY = 34, 24  # heights below which the training panel takes rows from the other views
 PASTE_SLICE = 4096  # symbols fed per session call while a long paste goes through
 FRAME_S = 1 / 30  # feed for about a frame, then let the screen draw and keys act
 
@@ -72,6 +75,20 @@ BINDINGS = [  # the footer shows them in this order: help and quit still fit at 
 ]
 
 
+KEY_ACTIONS = {binding.key: binding.action for binding in BINDINGS}
+
+
+def typed_character(event: events.Key) -> str | None:
+    """The character a key types, or None (a function key, an arrow). Enter types a newline,
+    as in a paste, so typed and pasted text are the same characters."""
+    ch = event.character
+    if ch is None:  # a terminal sends Enter and Tab with their characters; not every sender does
+        return {"enter": "\n", "tab": "\t"}.get(event.key)
+    if len(ch) != 1:
+        return None
+    return "\n" if ch == "\r" else ch
+
+
 class EchoScreen(Screen):
     """Slider, tapes (or every delay at once), memory, training, notice and status lines."""
 
@@ -98,7 +115,7 @@ class EchoScreen(Screen):
         yield TrainPanel(start_run=self.app.start_run, id="train", classes="-hidden")
         yield TextLine(id="notice")
         yield TextLine(id="status")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
         yield Static("", id="too-small", markup=False)
 
     def on_mount(self) -> None:
@@ -122,6 +139,8 @@ class EchoScreen(Screen):
     def _fit(self, width: int, height: int) -> None:
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small")
+        self.set_class(height < SHORT, "-short")
+        self.set_class(height < TINY, "-tiny")
         if small:
             self.query_one("#too-small", Static).update(
                 f"The terminal is too small: {width}×{height}.\n"
@@ -135,20 +154,21 @@ class EchoScreen(Screen):
         if self.focused is not None:
             return  # the training form has the keys; its own bindings come first
         session = self.app.session
-        ch = event.character
-        typed = ch is not None and len(ch) == 1 and ch.isprintable()
-        if not (typed and session is not None and session.alphabet.id_of(ch) is not None):
-            bindings = self._bindings.key_to_bindings.get(event.key)
-            if bindings:
+        ch = typed_character(event)
+        if not (ch is not None and session is not None and session.alphabet.id_of(ch) is not None):
+            action = KEY_ACTIONS.get(event.key)
+            if action is not None:
                 event.stop()
                 event.prevent_default()
                 self.say("")  # a notice is about the key before: it goes with the next one
-                await self.run_action(bindings[0].action)
+                await self.run_action(action)
                 return
-        if typed:
-            event.stop()
-            event.prevent_default()
-            self.feed_text(ch)
+        event.stop()
+        event.prevent_default()
+        if ch is not None:
+            self.feed_text(ch)  # Enter, Tab and keys outside the alphabet too: marked, named
+        else:
+            self.say(f"{event.key} does nothing here: f1 lists the keys")
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
@@ -184,7 +204,13 @@ class EchoScreen(Screen):
     def kick(self) -> None:
         if not self._pumping and self.app.session is not None and self.queue:
             self._pumping = True
-            self.run_worker(self._pump(), group="feed", exclusive=False)
+            self.run_worker(self._pump(), group="feed", exclusive=False, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:  # the pump: what waited is dropped, and said
+            self.queue.clear()
+            self.say(failure_sentence(event.worker) + "; the keys still waiting were dropped")
+            self.refresh_views()
 
     async def _pump(self) -> None:
         try:
@@ -221,8 +247,8 @@ class EchoScreen(Screen):
         elif tally.chars > 1:
             self.say(self.paste_summary(tally) if tally.skipped else "")
         elif tally.skipped:
-            self.say(f"{tally.last_skipped!r} skipped: not in the model's alphabet "
-                     f"({short_alphabet(session.alphabet)})")
+            self.say(f"{one_line(key_name(tally.last_skipped))} skipped: not in the model's "
+                     f"alphabet ({short_alphabet(session.alphabet)})")
         else:
             self.say("")
 
@@ -302,7 +328,7 @@ class EchoScreen(Screen):
         if opening and not self.train.running:
             # on "start", so Enter starts with the recipe as filled in (on a Select, Enter
             # would open its list); Tab and shift+Tab reach the form
-            self.train.query_one("#train-start").focus()
+            self.set_focus(self.train.query_one("#train-start"))  # now: the next key is for it
         else:
             self.set_focus(None)
 
@@ -337,6 +363,12 @@ class EchoScreen(Screen):
         self.say("ctrl+c does not quit: press ctrl+q to quit")
 
     # -- drawing ------------------------------------------------------------------------
+    def model_changed(self) -> None:
+        """A new model is in use: every view describes it from now on."""
+        self.memory.model_changed()
+        self.refresh_views()
+        self.kick()
+
     def refresh_views(self) -> None:
         """Redraw what shows the session and its delay; Textual paints at most once a frame,
         however often this is called."""
@@ -357,20 +389,20 @@ class EchoScreen(Screen):
 
     def status_text(self, width: int = 200) -> str:
         """Model kind, alphabet, hidden size, delay, steps, accuracy, confidence, the last
-        step's time; the longest form that fits in `width`."""
+        step's time: whole words, leaving out the least needed parts until the rest fits."""
         s = self.app.session
         if s is None:
             weights = self.app.weights
             return f"loading {weights.name if weights else 'the shipped text model'}…"
         acc = f"{100 * s.accuracy:.1f}%" if s.scored else "–"
         conf = f"{100 * s.mean_confidence:.0f}%" if s.steps else "–"
-        lat = [] if s.last_step_s is None else [f"{duration(s.last_step_s)}/step"]
-        full = [s.kind, short_alphabet(s.alphabet), f"hidden {s.model.hidden_size}",
-                f"delay {s.delay}", f"{s.steps:,} steps", f"acc {acc}", f"conf {conf}", *lat]
-        short = [s.kind[:3], short_alphabet(s.alphabet), f"h{s.model.hidden_size}",
-                 f"d{s.delay}", f"{s.steps:,} st", f"acc {acc}", f"conf {conf}", *lat]
-        for parts, sep in ((full, " · "), (short, " · "), (short, " ")):
-            text = sep.join(parts)
-            if len(text) <= width - 2:  # the line's padding
-                break
-        return text
+        lat = f"{duration(s.last_step_s)}/step" if s.last_step_s is not None else ""
+        # (text, rank): the highest rank goes first when the line is too long
+        parts = [(s.kind, 5), (short_alphabet(s.alphabet), 4), (f"hidden {s.model.hidden_size}", 6),
+                 (f"delay {s.delay}", 0), (count(s.steps, "step"), 1), (f"acc {acc}", 2),
+                 (f"conf {conf}", 3), (lat, 7)]
+        parts = [p for p in parts if p[0]]
+        room = width - 2  # the line's padding
+        while len(parts) > 1 and len(" · ".join(t for t, _ in parts)) > room:
+            parts.remove(max(parts, key=lambda p: p[1]))
+        return " · ".join(t for t, _ in parts)

@@ -1,13 +1,15 @@
 """The app's widgets: each is a view of the app's EchoSession, redrawn when it changes."""
 
 from .delays import AllDelays
+from .footer import KeysFooter
 from .help import HelpScreen
 from .lines import TextLine
 from .memory import MemoryView
+from .plots import TrainingPlots
 from .prompt import PathPrompt
 from .slider import DelaySlider
 from .tapes import Tapes
 from .train_panel import TrainPanel
 
-__all__ = ["AllDelays", "DelaySlider", "HelpScreen", "MemoryView", "PathPrompt", "Tapes",
-           "TextLine", "TrainPanel"]
+__all__ = ["AllDelays", "DelaySlider", "HelpScreen", "KeysFooter", "MemoryView", "PathPrompt",
+           "Tapes", "TextLine", "TrainingPlots", "TrainPanel"]

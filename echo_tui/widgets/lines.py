@@ -13,7 +13,9 @@ from textual.widget import Widget
 class TextLine(Widget):
     """A single line of plain text, cropped with an ellipsis when it does not fit."""
 
-    DEFAULT_CSS = "TextLine { height: 1; }"
+    # Textual draws a Text through its own content, which keeps only what the CSS says of
+    # wrapping: without these a long line was cut mid-word with no ellipsis
+    DEFAULT_CSS = "TextLine { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }"
 
     def __init__(self, text: str = "", **kwargs) -> None:
         super().__init__(**kwargs)

@@ -1,9 +1,12 @@
 """The GRU's memory over time: hidden units as rows, the newest keys as columns (LSTMVis-like).
 
 Each text line shows two units with half blocks (▀: the upper unit in the foreground, the lower
-in the background), under a line of the keys the columns belong to. When the units do not all
-fit, the view shows those that change most over the visible keys, in unit order: a mean over a
-group of units washes out to grey and hides what the memory does.
+in the background), labelled "upper/lower", under a line of the keys the columns belong to.
+When the units do not all fit, the view shows a chosen few, in unit order: a mean over a group
+of units washes out to grey and hides what the memory does. The few stay the same while you type,
+so a unit can be followed: at first those the heads read most (the largest readout weights, a
+property of the model, not of the keys), and on request those that vary most over the visible
+keys. A new model chooses again.
 
 States come from the session's undo ring, so undo and reset keep the picture exact, and nothing
 is re-run to draw it.
@@ -23,7 +26,6 @@ from textual.widget import Widget
 
 LEVELS = 21  # colours from -1 to +1; the GRU's state lies in (-1, 1)
 NEGATIVE, NEUTRAL, POSITIVE = (59, 130, 246), (64, 64, 64), (249, 115, 22)
-GUTTER = 6
 MAX_LINES = 8  # unit lines at most (16 units), fewer when the terminal is short
 
 
@@ -50,6 +52,13 @@ def _run(n: int, code: int) -> Segment:
     return Segment("▀" * n, CELLS[code])
 
 
+def readout_ranking(model) -> np.ndarray:
+    """Units by how strongly the heads read them (the column norms of the readout weights),
+    strongest first: a choice that depends on the model only, so it holds while keys come."""
+    weights = model.heads.weight.detach().numpy()
+    return np.argsort(-np.linalg.norm(weights, axis=0), kind="stable")
+
+
 def levels(values: np.ndarray) -> np.ndarray:
     """State values in (-1, 1) as colour indices 0..LEVELS-1."""
     half = LEVELS // 2
@@ -61,23 +70,74 @@ class MemoryView(Widget):
 
     COMPONENT_CLASSES = {"memory--keys"}
 
-    def picture(self) -> tuple[str, np.ndarray, np.ndarray]:
-        """(the keys of the columns, the units shown, their colour levels (units, columns))."""
-        session = getattr(self.app, "session", None)
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._ranking: np.ndarray | None = None  # units, most worth showing first
+        self.chosen_by = "read most by the heads"
+
+    @property
+    def session(self):
+        return getattr(self.app, "session", None)
+
+    def model_changed(self) -> None:
+        """Choose the units anew for the model now in use."""
+        self._ranking = None
+        self.refresh(layout=True)
+        self.update_note()
+
+    def choose_varying(self) -> None:
+        """Show the units that vary most over the visible keys (on request), and keep them."""
+        session = self.session
         if session is None:
-            return "", np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64)
-        width = max(1, self.content_size.width - GUTTER)
+            return
+        states = self._states(session)[0]
+        spread = states.std(0) if len(states) > 1 else np.abs(states[0])
+        self._ranking = np.argsort(-spread, kind="stable")
+        self.chosen_by = "that varied most when chosen"
+        self.refresh()
+        self.update_note()
+
+    def ranking(self, session) -> np.ndarray:
+        if self._ranking is None or len(self._ranking) != session.model.hidden_size:
+            self._ranking = readout_ranking(session.model)
+            self.chosen_by = "read most by the heads"
+        return self._ranking
+
+    def _states(self, session) -> tuple[np.ndarray, str]:
+        """The states of the visible columns and their keys."""
+        width = max(1, self.content_size.width - self.gutter(session))
         stop = session.steps
         oldest = max(session.first_kept, session.steps - session.undo_depth - 1)
         start = max(oldest, stop - width)
-        states = session.history(start, stop) if stop > start else session.hidden.numpy()[None]
-        keys = session.window(start, stop)[0] if stop > start else ""
-        units = self.units_shown(states, self.room())
+        if stop == start:
+            return session.hidden.numpy()[None], ""
+        return session.history(start, stop), session.window(start, stop)[0]
+
+    def picture(self) -> tuple[str, np.ndarray, np.ndarray]:
+        """(the keys of the columns, the units shown, their colour levels (units, columns))."""
+        session = self.session
+        if session is None:
+            return "", np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64)
+        states, keys = self._states(session)
+        units = self.units_shown(session)
         return keys, units, levels(states[:, units].T)
+
+    def units_shown(self, session) -> np.ndarray:
+        """Every unit when they fit, else the first of the ranking that fit, in unit order."""
+        hidden = session.model.hidden_size
+        room = self.room()
+        if hidden <= room:
+            return np.arange(hidden)
+        return np.sort(self.ranking(session)[:room])
 
     def room(self) -> int:
         """Units that fit: two per line under the keys' line."""
         return 2 * max(1, self.content_size.height - 1)
+
+    def gutter(self, session) -> int:
+        """Room for a line's label, "upper/lower" unit numbers and a space."""
+        digits = len(str(max(1, session.model.hidden_size - 1))) if session is not None else 1
+        return max(len(" keys "), 2 * digits + 2)
 
     def on_resize(self) -> None:
         self.update_note()
@@ -85,41 +145,38 @@ class MemoryView(Widget):
     def update_note(self) -> None:
         """Say in the border when not every unit fits (set outside render: a border set while
         rendering is drawn a frame late, or never)."""
-        session = getattr(self.app, "session", None)
+        session = self.session
         hidden = session.model.hidden_size if session is not None else 0
         shown = min(hidden, self.room())
-        note = f"{shown} of {hidden} units: those that vary most" if shown < hidden else ""
+        note = (f"{shown} of {hidden} units, {self.chosen_by} · ^p to choose again"
+                if shown < hidden else "")
         if getattr(self, "_note", None) != note:
             self._note = self.border_subtitle = note
-
-    def units_shown(self, states: np.ndarray, room: int) -> np.ndarray:
-        """All units when `room` holds them, else the `room` that vary most, in unit order."""
-        hidden = states.shape[1]
-        if hidden <= room:
-            return np.arange(hidden)
-        spread = states.std(0) if len(states) > 1 else np.abs(states[0])
-        return np.sort(np.argsort(-spread, kind="stable")[:room])
 
     def render_lines_for(self) -> list[Strip]:
         keys, units, grid = self.picture()
         width = self.content_size.width
+        gutter = self.gutter(self.session)
         keys_style = self.get_component_rich_style("memory--keys")
-        lines = [Strip([Segment(" keys ", keys_style), Segment(keys.replace(" ", "␣"))])
+        lines = [Strip([Segment(" keys".ljust(gutter), keys_style),
+                        Segment(keys.replace(" ", "␣"))])
                  .extend_cell_length(width, self.rich_style).crop(0, width)]
         if len(units) % 2:  # the last line's lower half: a neutral unit
             grid = np.vstack([grid, np.full((1, grid.shape[1]), LEVELS // 2)])
         cells = grid[0::2] * LEVELS + grid[1::2]  # a cell's style index, per line
-        pad = Segment(" " * max(0, width - GUTTER - cells.shape[1]), self.rich_style)
+        pad = Segment(" " * max(0, width - gutter - cells.shape[1]), self.rich_style)
+        digits = (gutter - 2) // 2
         for line, top in zip(cells, range(0, len(units), 2)):
             # one segment per run of equal cells, the runs found by numpy
             starts = np.flatnonzero(np.diff(line, prepend=-1)).tolist()
             ends = starts[1:] + [len(line)]
             codes = line[starts].tolist()
-            label = f"{units[top]:>4}  " if len(units) < 9999 else " " * GUTTER
+            lower = str(units[top + 1]) if top + 1 < len(units) else ""
+            label = f"{units[top]:>{digits}}/{lower:<{digits}} "
             segments = [Segment(label, keys_style)]
             segments += [_run(j - i, c) for i, j, c in zip(starts, ends, codes)]
             segments.append(pad)
-            lines.append(Strip(segments, GUTTER + cells.shape[1] + len(pad.text)).crop(0, width))
+            lines.append(Strip(segments, gutter + cells.shape[1] + len(pad.text)).crop(0, width))
         return lines
 
     def refresh(self, *args, **kwargs):
@@ -134,6 +191,6 @@ class MemoryView(Widget):
         return Strip.blank(self.content_size.width, self.rich_style)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        session = getattr(self.app, "session", None)
+        session = self.session
         units = session.model.hidden_size if session is not None else 2
         return 1 + min(MAX_LINES, -(-units // 2))

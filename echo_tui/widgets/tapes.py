@@ -6,6 +6,7 @@ Each row of steps takes three lines: marks for skipped keys, the typed symbols, 
 from __future__ import annotations
 
 import numpy as np
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.widget import Widget
@@ -18,9 +19,20 @@ EMPTY_HINT = "Type: each key is one step of the GRU, and its echo appears under 
 SURE, FAIRLY, UNSURE = round(0.99 * 255), round(0.9 * 255), round(0.5 * 255)
 
 
+# how many keys were skipped before a step, when more than one: circled numbers, drawn in their
+# own style, so a count is never read as a skipped digit ("5" is the key 5, "⑤" five keys)
+COUNTS = "②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+MANY = "⋯"  # more than 20
+
+
 def visible(ch: str) -> str:
     """A skipped character as a one-cell mark: itself when printable, else a stand-in."""
     return {" ": SPACE, "\n": "↵", "\r": "↵", "\t": "⇥"}.get(ch, ch if ch.isprintable() else "?")
+
+
+def count_mark(n: int) -> str:
+    """The one-cell mark for `n` >= 2 skipped keys."""
+    return COUNTS[n - 2] if n - 2 < len(COUNTS) else MANY
 
 
 def doubt(conf: np.ndarray) -> np.ndarray:
@@ -36,14 +48,26 @@ class EchoStyles:
         self.blank = get(f"{prefix}--blank")
         self.space = get(f"{prefix}--space")
         self.wrong = get(f"{prefix}--wrong")
-        self.doubt = [None] + [get(f"{prefix}--doubt-{k}") for k in (1, 2, 3)]
+        self.doubt = [Style()] + [get(f"{prefix}--doubt-{k}") for k in (1, 2, 3)]
+        self._combined: dict[tuple[int, str], Style] = {}
+
+    def of(self, level: int, drawn: str) -> Style:
+        """The style of an answer: its doubt level's tint (level % 4), the mistake's look over
+        it (level >= 4), on a blank's or a space's look when it is drawn as one."""
+        key = (level, drawn)
+        if key not in self._combined:
+            base = (self.blank if drawn == BLANK else self.space) if drawn else Style()
+            self._combined[key] = Style.chain(
+                base, self.doubt[level % 4], self.wrong if level >= 4 else Style())
+        return self._combined[key]
 
 
 def append_echo(text: Text, echo: str, wrong: np.ndarray, conf: np.ndarray, blank: str,
                 styles: EchoStyles) -> None:
-    """Append an echo row in runs of one style: blanks dim, spaces as ␣, doubt shaded by
-    confidence, mistakes highlighted (over any shade)."""
-    kind = np.where(wrong, 4, doubt(conf)).tolist()  # 4: wrong, else the doubt level
+    """Append an echo row in runs of one style: blanks dim, spaces as ␣, doubt as a background
+    tint by confidence, mistakes in the foreground (red, underlined) over any tint: two
+    channels, so a shaky right answer and a sure wrong one never look alike."""
+    kind = (doubt(conf) + 4 * wrong).tolist()  # the doubt level, plus 4 when wrong
 
     def key(k: int):
         ch = echo[k]
@@ -54,12 +78,7 @@ def append_echo(text: Text, echo: str, wrong: np.ndarray, conf: np.ndarray, blan
         (level, drawn), j = key(i), i + 1
         while j < n and key(j) == (level, drawn):
             j += 1
-        style = styles.wrong if level == 4 else styles.doubt[level]
-        if drawn:
-            text.append(drawn * (j - i), style or (styles.blank if drawn == BLANK
-                                                   else styles.space))
-        else:
-            text.append(echo[i:j], style or "")
+        text.append(drawn * (j - i) if drawn else echo[i:j], styles.of(level, drawn))
         i = j
 
 
@@ -82,8 +101,8 @@ class Tapes(Widget):
     """
 
     COMPONENT_CLASSES = {"tapes--gutter", "tapes--blank", "tapes--space", "tapes--wrong",
-                         "tapes--cursor", "tapes--skip", "tapes--doubt-1", "tapes--doubt-2",
-                         "tapes--doubt-3"}
+                         "tapes--cursor", "tapes--skip", "tapes--count", "tapes--doubt-1",
+                         "tapes--doubt-2", "tapes--doubt-3"}
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -138,6 +157,7 @@ class Tapes(Widget):
         marks = self.lines_per_row() == 3
         gutter = self.get_component_rich_style("tapes--gutter")
         skip = self.get_component_rich_style("tapes--skip")
+        count = self.get_component_rich_style("tapes--count")
         styles = EchoStyles(self, "tapes")
         steps, blank = session.steps, session.alphabet.blank
         text = Text(end="")
@@ -147,12 +167,12 @@ class Tapes(Widget):
             typed, echo, wrong = session.window(start, stop)
             pad = " " * (start - row * row_w)
             if marks:
-                line = _marks(*session.skips(start, stop))
+                counts, last = session.skips(start, stop)
                 if row == newest and session.pending:
-                    line += visible(session.pending[-1]) if len(session.pending) == 1 else (
-                        str(len(session.pending)) if len(session.pending) < 10 else "+")
+                    counts = np.append(counts, len(session.pending))
+                    last += session.pending[-1]
                 text.append(" " * len(GUTTER[0]) + pad)
-                text.append(line.rstrip(), skip)
+                append_marks(text, counts, last, skip, count)
                 text.append("\n")
             text.append(GUTTER[0], gutter)
             text.append(pad)
@@ -170,10 +190,16 @@ class Tapes(Widget):
         return text
 
 
-def _marks(counts: np.ndarray, last: str) -> str:
-    """One cell per step: the skipped key before it, how many when several (+ for 10 or
-    more), or a space."""
-    cells = []
-    for n, ch in zip(counts.tolist(), last):
-        cells.append(" " if n == 0 else visible(ch) if n == 1 else str(n) if n < 10 else "+")
-    return "".join(cells)
+def append_marks(text: Text, counts: np.ndarray, last: str, key_style, count_style) -> None:
+    """One cell per step: the skipped key before it, or how many (a circled number) when
+    several, or a space; trailing spaces left out."""
+    cells = counts.tolist()
+    while cells and cells[-1] == 0:
+        cells.pop()
+    for n, ch in zip(cells, last):
+        if n == 0:
+            text.append(" ")
+        elif n == 1:
+            text.append(visible(ch), key_style)
+        else:
+            text.append(count_mark(n), count_style)

@@ -19,10 +19,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Input, Label, Select, Sparkline
-from textual.worker import get_current_worker
+from textual import events
+from textual.widgets import Button, Input, Label, Select
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from ..describe import failure_sentence, minutes_or_seconds, one_line
 from .lines import TextLine
+from .plots import PlotData, TrainingPlots
 from .tapes import EchoStyles, append_echo, append_typed
 
 KINDS = [("variable", "variable"), ("fixed", "fixed")]
@@ -49,7 +52,7 @@ class LearningRow(TextLine):
         text.append("   typed ", gutter)
         if self.rows is None:
             text.append("\nlearning ", gutter)
-            text.append("(the echo of what you typed, by the model at its last check)", gutter)
+            text.append("(your text, echoed by the model of the last check)", gutter)
             return text
         typed, echo, wrong, conf, blank = self.rows
         room = max(1, self.content_size.width - 9)
@@ -78,7 +81,7 @@ class TrainPanel(Vertical):
         self.checkpoint = None
         self.model = None  # the newest checkpoint's model
         self.losses: list[float] = []
-        self.heldouts: list[float] = []
+        self.course: list[float] = []  # per check: the worst delay in training
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="train-form"):
@@ -95,16 +98,12 @@ class TrainPanel(Vertical):
             yield Button("use now", compact=True, id="train-use", disabled=True)
             yield Button("save…", compact=True, id="train-save", disabled=True)
         yield TextLine("", id="train-progress")
-        with Horizontal(id="train-plots"):
-            yield Label("loss ")
-            yield Sparkline([], id="train-loss")
-            yield Label(" held-out ")
-            yield Sparkline([], id="train-heldout")
+        yield TrainingPlots(id="train-plots")
         yield LearningRow(id="learning")
 
     def on_mount(self) -> None:
         self.border_title = "train a model (ctrl+t)"
-        self.border_subtitle = "Enter start · Esc cancel · ^u use now · ^s save"
+        self.border_subtitle = "Enter start · Esc cancel · ^u use · ^s save"
         self._filled = False  # the recipes import torch: not before the first frame
 
     def opened(self) -> None:
@@ -129,6 +128,38 @@ class TrainPanel(Vertical):
             " delay " if kind == "fixed" else " max delay ")
         self.query_one("#train-delay", Input).value = str(r.delay)
         self.query_one("#train-hidden", Input).value = str(r.hidden)
+        self.say_estimate()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._filled and not self.running:
+            self.say_estimate()
+
+    def say_estimate(self) -> None:
+        """Before a run: how long the chosen recipe took where it was measured."""
+        from trainer.recipes import measured_time, recipe_for
+
+        try:
+            cfg = self.config()
+        except ValueError as e:
+            self.say(str(e))
+            return
+        measured = measured_time(recipe_for(cfg.kind, cfg.alphabet, cfg.delay), cfg)
+        if measured is None:
+            self.say("Enter starts · no time measured for these settings: the recipes' are")
+        else:
+            seconds, how = measured
+            self.say(f"Enter starts · about {minutes_or_seconds(seconds)} to "
+                     f"{100 * cfg.target:g}% (measured {how})")
+        self.query_one(TrainingPlots).show(plan(cfg))
+
+    def on_key(self, event: events.Key) -> None:
+        # Enter starts from any field of the form; on a closed list too (Textual's Select would
+        # open it), but not in an open list, where it picks an entry
+        if event.key == "enter" and isinstance(self.screen.focused, Select) and not self.running:
+            event.stop()
+            event.prevent_default()
+            self.start()
 
     def _select(self, name: str) -> str:
         return self.query_one(f"#train-{name}", Select).value
@@ -170,7 +201,8 @@ class TrainPanel(Vertical):
 
         self.cfg = cfg
         self.checkpoint = self.model = None
-        self.losses, self.heldouts = [], []
+        self.losses, self.course = [], []
+        self.query_one(TrainingPlots).show(plan(cfg))
         self.run = (self.start_run or _process_run)(cfg)
         self._buttons()
         delays = f"delay {cfg.delay}" if cfg.kind == "fixed" else f"delays 0–{cfg.delay}"
@@ -211,6 +243,16 @@ class TrainPanel(Vertical):
     def label(self) -> str:
         return f"trained here ({self.cfg.kind}, {self.cfg.alphabet}, step {self.checkpoint.step:,})"
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:  # the relay: the run cannot be followed, so it ends
+            if self.run is not None:
+                self.run.cancel()
+                self.run = None
+            self._buttons()
+            sentence = failure_sentence(event.worker)
+            self.say(f"training stopped: {sentence}")
+            self.screen.say(sentence)
+
     @work(thread=True, exclusive=True, group="relay", exit_on_error=False)
     def _relay(self, run) -> None:
         """Pass the run's messages to the panel, rebuilding each checkpoint's model and its
@@ -246,15 +288,17 @@ class TrainPanel(Vertical):
         if kind == "error":
             self.run = None
             self._buttons()
-            self.say(f"training stopped: {body}")
+            self.say(one_line(f"training stopped: {body}"))
             return
         if body is not None:
             self.checkpoint = body
             self.model, rows = learned
             self.losses.append(body.loss)
-            self.heldouts.append(body.heldout)
-            self.query_one("#train-loss", Sparkline).data = list(self.losses)
-            self.query_one("#train-heldout", Sparkline).data = list(self.heldouts)
+            self.course.append(body.in_training())
+            self.query_one(TrainingPlots).show(PlotData(
+                delays=list(self.model.head_delays), by_delay=list(body.by_delay),
+                trained=body.trained_delay, step=self.cfg.curriculum_step,
+                target=self.cfg.target, course=list(self.course), losses=list(self.losses)))
             self.query_one(LearningRow).rows = rows
             self.query_one(LearningRow).refresh()
             self.say(self.progress_text(body))
@@ -270,10 +314,15 @@ class TrainPanel(Vertical):
         self._buttons()
 
     def progress_text(self, cp) -> str:
-        delays = (f"delay {self.cfg.delay}" if self.cfg.kind == "fixed"
-                  else f"delays 0–{cp.trained_delay}")
-        return (f"step {cp.step:,} · {cp.seconds:.1f} s · loss {cp.loss:.4f} · held-out "
-                f"{100 * cp.heldout:.2f}% · {delays}")
+        """The check's figures, each named for what it measures."""
+        if self.cfg.kind == "fixed":
+            held = f"held-out at delay {self.cfg.delay} {100 * cp.heldout:.2f}%"
+        elif cp.trained_delay < self.cfg.delay:
+            held = (f"held-out, worst of delays 0–{cp.trained_delay} (in training) "
+                    f"{100 * cp.in_training():.2f}%")
+        else:
+            held = f"held-out, worst of delays 0–{self.cfg.delay} {100 * cp.heldout:.2f}%"
+        return (f"step {cp.step:,} · {cp.seconds:.1f} s · loss {cp.loss:.4f} · {held}")
 
     def say(self, text: str) -> None:
         self.query_one("#train-progress", TextLine).show(text)
@@ -291,6 +340,14 @@ class TrainPanel(Vertical):
         if self.run is not None:  # leaving the app leaves nothing running
             self.run.cancel()
             self.run = None
+
+
+def plan(cfg) -> PlotData:
+    """The plots before a run's first check: its delays, and where its curriculum starts."""
+    delays = [cfg.delay] if cfg.kind == "fixed" else list(range(cfg.delay + 1))
+    trained = cfg.delay if cfg.kind == "fixed" or cfg.curriculum is None else min(
+        cfg.curriculum, cfg.delay)
+    return PlotData(delays=delays, trained=trained, step=cfg.curriculum_step, target=cfg.target)
 
 
 def _process_run(cfg):
