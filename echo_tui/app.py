@@ -230,8 +230,8 @@ class EchoApp(App):
         return [
             ("Keys", [
                 (alphabet, f"one GRU step each: {reads}"),
-                ("other keys", "no step: marked dim over the next typed key (the key itself, or "
-                               "how many), and named on the notice line"),
+                ("other keys", "Enter, Tab and any key outside the alphabet: no step, kept as "
+                               "typed, marked over the next typed key, named on the notice line"),
                 ("paste", "every character in order, exactly as if typed"),
                 *((" or ".join(k), what) for what, k in keys.items()),
                 ("^p", "commands: reset, set delay, switch or open a model, views…"),
@@ -241,9 +241,38 @@ class EchoApp(App):
             ("The tapes", [
                 ("·", "a blank: the model's 'nothing yet' (the first keys have no echo)"),
                 ("␣", "a space (the text model reads it)"),
-                ("red", "a mistake: not the key typed as many steps back as the delay"),
-                ("tinted", "the model was unsure of its answer: light under 99% sure, deeper "
-                           "under 90%, deepest under 50%"),
+                ("red, underlined", "a mistake: not the key typed as many steps back as the "
+                                    "delay"),
+                ("blue tint", "the model was unsure of its answer: light under 99% sure, deeper "
+                              "under 90%, deepest under 50% (a tinted answer can be right)"),
+                ("marks above", "keys that were no step, over the next typed key: the key "
+                                "itself (↵ Enter, ⇥ Tab, ␣ space) or, circled, how many "
+                                "(② two … ⑨ nine, ⋯ ten or more)"),
+                ("backspace", "takes back the last step and the keys skipped after it"),
+            ]),
+            ("Every delay at once (f4)", [
+                ("rows", "one per delay: that head's echo of the newest keys; ▶ marks the "
+                         "current delay; mistakes and doubt as on the tapes"),
+            ]),
+            ("Memory over time (f2)", [
+                ("rows", "hidden units over the newest keys: blue −1, grey 0, orange +1; each "
+                         "line is two units, labelled upper/lower (▀ upper, its background "
+                         "lower)"),
+                ("which units", "all when they fit; else those the heads read most, kept "
+                                "while you type; ^p 'Memory: choose…' picks those that vary "
+                                "most now"),
+            ]),
+            ("Training (ctrl+t)", [
+                ("form", "kind, alphabet, delay, hidden size from the recipes; Enter starts "
+                         "from any field; the measured time of the recipe is shown"),
+                ("by delay", "held-out accuracy of each delay's head at the last check, on a "
+                             "log scale of the error (a row each from 90% to "
+                             "99%, 99.9%, 99.99%): green passed the target, blue in training, orange next "
+                             "in the curriculum, grey later"),
+                ("worst", "the worst held-out accuracy of the delays in training, check by "
+                          "check, on the same scale"),
+                ("loss", "the training loss on a log scale from 0.001 to 10"),
+                ("learning", "your text echoed by the model as it was at the last check"),
             ]),
             ("The status line", [
                 ("acc", "share of echoes at this delay that were right, over every step since "
@@ -258,8 +287,11 @@ class EchoApp(App):
         yield SystemCommand("Reset", "Forget the stream and the GRU's memory (ctrl+r)",
                             self.action_reset)
         if self.session is not None:
+            # padded with spaces, which sort before digits: the palette lists its entries by
+            # title, and "Set delay 10" came before "Set delay 2"
+            width = len(str(self.session.delays[-1]))
             for d in self.session.delays:
-                yield SystemCommand(f"Set delay {d}",
+                yield SystemCommand(f"Set delay {d:>{width}}",
                                     f"Echo each key {count(d, 'step')} later",
                                     partial(self.main.set_delay, d),
                                     discover=len(self.session.delays) <= 17)
@@ -269,6 +301,10 @@ class EchoApp(App):
                             "what you typed", self.action_open_weights)
         yield SystemCommand("Toggle memory view", "Show or hide the memory over time (f2)",
                             self.main.action_toggle_memory)
+        yield SystemCommand("Memory: choose the units that vary most now",
+                            "The memory view keeps its units while you type; this picks those "
+                            "that vary most over the keys on screen, and keeps them",
+                            self.main.memory.choose_varying)
         yield SystemCommand("Every delay at once", "Each delay's echo in its own row, or the "
                             "tapes (f4)", self.main.action_toggle_delays)
         yield SystemCommand("Train a model…", "Train one here and watch it learn; it takes over "

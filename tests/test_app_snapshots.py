@@ -116,17 +116,26 @@ def test_long_stream_wraps_and_scrolls_back(snap_compare, untrained_weights):
                         terminal_size=(80, 24))
 
 
-def _training(hold: int):
-    checkpoints = recorded_checkpoints(config("fixed", hidden=16, delay=2, max_steps=60,
-                                              eval_every=10))
+FIXED_RUN = config("fixed", hidden=16, delay=2, max_steps=60, eval_every=10)
+# letters, delays 0-6, a curriculum from 0-2: mid-run, some delays passed, some in training,
+# the next two waiting and the rest later
+CURRICULUM_RUN = config("variable", hidden=32, delay=6, batch=32, chunk=16, lr=1e-2,
+                        curriculum=2, curriculum_step=2, curriculum_at=0.95, max_steps=400,
+                        eval_every=25, heldout_chars=2000)
+
+
+def _training(hold: int, cfg=FIXED_RUN):
+    checkpoints = recorded_checkpoints(cfg)
     run = ReplayRun(checkpoints, hold=hold)
 
     async def run_before(pilot):
         await ready(pilot)
         await keys(pilot, "f2", *"the quick brown fox", "ctrl+t")
         panel = pilot.app.main.query_one(TrainPanel)
-        panel.query_one("#train-delay").value = "2"
-        panel.query_one("#train-hidden").value = "16"
+        panel.query_one("#train-kind").value = cfg.kind
+        await pilot.pause()
+        panel.query_one("#train-delay").value = str(cfg.delay)
+        panel.query_one("#train-hidden").value = str(cfg.hidden)
         panel.start()
         while hold and panel.checkpoint is not checkpoints[hold - 1]:
             await pilot.pause(0.01)
@@ -136,6 +145,7 @@ def _training(hold: int):
 
 
 def test_training_panel_before_its_first_check(snap_compare):
+    # the form filled in, the recipe's measured time, the plots' empty axes
     run, run_before = _training(hold=0)
     assert snap_compare(app(weights=VARIABLE, start_run=lambda cfg: run),
                         run_before=run_before, terminal_size=(80, 30))
@@ -145,6 +155,21 @@ def test_training_panel_mid_run_with_the_learning_row(snap_compare):
     run, run_before = _training(hold=3)
     assert snap_compare(app(weights=VARIABLE, start_run=lambda cfg: run),
                         run_before=run_before, terminal_size=(80, 30))
+
+
+def test_training_plots_mid_curriculum_at_80x24(snap_compare):
+    # every line fits: the memory view gives way; bars per delay on the log-of-error axis
+    run, run_before = _training(hold=12, cfg=CURRICULUM_RUN)
+    assert snap_compare(app(weights=VARIABLE, start_run=lambda cfg: run),
+                        run_before=run_before, terminal_size=(80, 24))
+
+
+def test_training_panel_mid_run_at_60x18(snap_compare):
+    # the smallest terminal: the plots give way, the progress line, the learning row, the
+    # panel's border, the notice, status and footer all stay
+    run, run_before = _training(hold=12, cfg=CURRICULUM_RUN)
+    assert snap_compare(app(weights=VARIABLE, start_run=lambda cfg: run),
+                        run_before=run_before, terminal_size=(60, 18))
 
 
 def test_a_half_trained_model_shades_its_doubt(snap_compare, tmp_path):

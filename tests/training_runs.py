@@ -43,7 +43,8 @@ def recorded_checkpoints(cfg) -> list[Checkpoint]:
     def on_check(model, p):
         tensors = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
         out.append(Checkpoint(p.step, 0.5 * (len(out) + 1), p.samples, round(p.loss, 4),
-                              p.heldout, p.trained_delay, p.reached, save(tensors)))
+                              p.heldout, p.trained_delay, p.reached, save(tensors),
+                              by_delay=list(p.by_delay)))
 
     torch.manual_seed(0)
     train(cfg, on_check=on_check)

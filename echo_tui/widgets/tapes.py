@@ -21,8 +21,9 @@ SURE, FAIRLY, UNSURE = round(0.99 * 255), round(0.9 * 255), round(0.5 * 255)
 
 # how many keys were skipped before a step, when more than one: circled numbers, drawn in their
 # own style, so a count is never read as a skipped digit ("5" is the key 5, "⑤" five keys)
-COUNTS = "②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-MANY = "⋯"  # more than 20
+# (② to ⑨: terminal fonts have them; most lack the circled numbers past ten)
+COUNTS = "②③④⑤⑥⑦⑧⑨"
+MANY = "⋯"  # ten or more
 
 
 def visible(ch: str) -> str:
@@ -47,7 +48,10 @@ class EchoStyles:
         get = widget.get_component_rich_style
         self.blank = get(f"{prefix}--blank")
         self.space = get(f"{prefix}--space")
-        self.wrong = get(f"{prefix}--wrong")
+        wrong = get(f"{prefix}--wrong")
+        # the mistake's foreground only: its component style also carries a background, which
+        # would cover the doubt tint under it
+        self.wrong = Style(color=wrong.color, bold=wrong.bold, underline=wrong.underline)
         self.doubt = [Style()] + [get(f"{prefix}--doubt-{k}") for k in (1, 2, 3)]
         self._combined: dict[tuple[int, str], Style] = {}
 

@@ -307,22 +307,24 @@ class TrainPanel(Vertical):
             self._buttons()
             if self.model is not None:
                 self.say(("target reached" if body.reached else "stopped at its limit")
-                         + f" after {body.seconds:.1f} s, held-out {100 * body.heldout:.2f}%: "
-                         "now in use; ^s saves it")
+                         + f" after {body.seconds:.1f} s, {self.held_text(body)}: now in use; "
+                         "^s saves it")
                 self.use_now()
             return
         self._buttons()
 
     def progress_text(self, cp) -> str:
         """The check's figures, each named for what it measures."""
+        return f"step {cp.step:,} · {cp.seconds:.1f} s · loss {cp.loss:.4f} · {self.held_text(cp)}"
+
+    def held_text(self, cp) -> str:
+        """The held-out figure of a check, named for the delays it covers."""
         if self.cfg.kind == "fixed":
-            held = f"held-out at delay {self.cfg.delay} {100 * cp.heldout:.2f}%"
-        elif cp.trained_delay < self.cfg.delay:
-            held = (f"held-out, worst of delays 0–{cp.trained_delay} (in training) "
-                    f"{100 * cp.in_training():.2f}%")
-        else:
-            held = f"held-out, worst of delays 0–{self.cfg.delay} {100 * cp.heldout:.2f}%"
-        return (f"step {cp.step:,} · {cp.seconds:.1f} s · loss {cp.loss:.4f} · {held}")
+            return f"held-out {100 * cp.heldout:.2f}% (delay {self.cfg.delay})"
+        if cp.trained_delay < self.cfg.delay:
+            return (f"held-out {100 * cp.in_training():.2f}% (worst of delays "
+                    f"0–{cp.trained_delay}, in training)")
+        return f"held-out {100 * cp.heldout:.2f}% (worst of delays 0–{self.cfg.delay})"
 
     def say(self, text: str) -> None:
         self.query_one("#train-progress", TextLine).show(text)
