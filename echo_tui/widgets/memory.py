@@ -90,7 +90,7 @@ class MemoryView(Widget):
         session = self.session
         if session is None:
             return
-        states = self._states(session)[0]
+        states = self.visible_states(session)[0]
         spread = states.std(0) if len(states) > 1 else np.abs(states[0])
         self._ranking = np.argsort(-spread, kind="stable")
         self.chosen_by = "that varied most when chosen"
@@ -103,7 +103,7 @@ class MemoryView(Widget):
             self.chosen_by = "read most by the heads"
         return self._ranking
 
-    def _states(self, session) -> tuple[np.ndarray, str]:
+    def visible_states(self, session) -> tuple[np.ndarray, str]:
         """The states of the visible columns and their keys."""
         width = max(1, self.content_size.width - self.gutter(session))
         stop = session.steps
@@ -118,7 +118,7 @@ class MemoryView(Widget):
         session = self.session
         if session is None:
             return "", np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.int64)
-        states, keys = self._states(session)
+        states, keys = self.visible_states(session)
         units = self.units_shown(session)
         return keys, units, levels(states[:, units].T)
 
