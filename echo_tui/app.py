@@ -26,7 +26,8 @@ from textual.screen import Screen
 
 from textual.worker import Worker, WorkerState
 
-from .describe import count, describe_alphabet, failure_sentence, one_line, short_alphabet
+from .describe import (JOBS, count, describe_alphabet, failure_sentence, one_line,
+                       short_alphabet)
 from .models import ModelChoice, ModelCycle, open_session
 from .screens import EchoScreen
 from .screens.echo import BINDINGS as SCREEN_BINDINGS
@@ -114,10 +115,12 @@ class EchoApp(App):
 
         self._switching = False
         if switching or self.session is not None:
+            # a bad file's sentence as it is; anything else with its kind, as a worker's would be
+            said = one_line(str(error) if isinstance(error, WeightsError)
+                            else f"{type(error).__name__}: {error}")
             # plain text: a path or message with "[/b]" in it would be a markup error
-            self.notify(one_line(str(error)), title="Cannot switch model", severity="error",
-                        markup=False)
-            self.main.say("")
+            self.notify(said, title="Cannot switch model", severity="error", markup=False)
+            self.main.say(f"{JOBS['load']} failed: {said}")
             self.main.refresh_views()
             return
         # a bad file exits 1 with the WeightsError's sentence; a bad start delay exits 2
@@ -126,16 +129,19 @@ class EchoApp(App):
         self.exit(return_code=2 if usage else 1)
 
     def _model_ready(self, session, choice: ModelChoice) -> None:
+        # what can fail comes first, so a failure leaves the model in use and what was typed
+        # exactly as they were
+        title, name = choice.title(), choice.describe()
+        self.models.settle(choice)
         old, self.session = self.session, session
         self._switching = False
-        self.models.settle(choice)
-        self.sub_title = choice.title()
+        self.sub_title = title
         if old is not None and old.typed:
             # what was typed carries over, as typed: fed to the new model before any key still
             # queued; what it cannot read is skipped, and the notice says how much
-            self.main.refeed_first(old.typed, f"now {choice.describe()}")
+            self.main.refeed_first(old.typed, f"now {name}")
         elif old is not None:
-            self.main.say(f"now {choice.describe()}")
+            self.main.say(f"now {name}")
         if self.model_ready_at is None:
             self.model_ready_at = time.perf_counter()
         self.main.model_changed()
