@@ -320,7 +320,7 @@ async def test_the_tapes_scroll_back_through_a_long_stream():
 
 async def test_f1_help_lists_keys_views_and_the_status_line_and_typing_goes_back():
     app = create_app()
-    async with app.run_test(size=(120, 70)) as pilot:
+    async with app.run_test(size=(120, 110)) as pilot:
         await ready(pilot)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
@@ -328,7 +328,9 @@ async def test_f1_help_lists_keys_views_and_the_status_line_and_typing_goes_back
         for key in ("←", "→", "[", "]", "⌫", "^r", "f1", "f2", "f3", "f4", "^q", "^p", "paste",
                     "printable ASCII", "click the slider", "pgup", "home", "end",
                     "acc", "share of echoes", "conf", "mean probability", "µs/step",
-                    "␣", "a space", "·", "a blank", "tinted"):
+                    "␣", "a space", "·", "a blank", "blue tint", "red, underlined",
+                    "marks above", "② two", "Every delay at once (f4)", "Memory over time (f2)",
+                    "upper/lower", "Training (ctrl+t)", "by delay", "log scale"):
             assert key in text, key
         await keys(pilot, "H", "i")  # typing closes help and goes to the tapes, none lost
         assert not isinstance(app.screen, HelpScreen) and app.session.stream == "Hi"
