@@ -26,7 +26,7 @@ from textual.screen import Screen
 
 from textual.worker import Worker, WorkerState
 
-from .describe import (JOBS, count, describe_alphabet, failure_sentence, one_line,
+from .describe import (JOBS, count, describe_alphabet, error_text, failure_sentence, one_line,
                        short_alphabet)
 from .models import ModelChoice, ModelCycle, open_session
 from .screens import EchoScreen
@@ -115,9 +115,8 @@ class EchoApp(App):
 
         self._switching = False
         if switching or self.session is not None:
-            # a bad file's sentence as it is; anything else with its kind, as a worker's would be
-            said = one_line(str(error) if isinstance(error, WeightsError)
-                            else f"{type(error).__name__}: {error}")
+            # a bad file's sentence as it is; anything else with its kind, as a worker's is
+            said = one_line(str(error)) if isinstance(error, WeightsError) else error_text(error)
             # plain text: a path or message with "[/b]" in it would be a markup error
             self.notify(said, title="Cannot switch model", severity="error", markup=False)
             self.main.say(f"{JOBS['load']} failed: {said}")
@@ -272,8 +271,8 @@ class EchoApp(App):
                 ("form", "kind, alphabet, delay, hidden size from the recipes; Enter starts "
                          "from any field; the measured time of the recipe is shown"),
                 ("by delay", "held-out accuracy of each delay's head at the last check, on a "
-                             "log scale of the error (a row each from 90% to "
-                             "99%, 99.9%, 99.99%): green passed the target, blue in training, orange next "
+                             "log scale of the error (a row each from 90% to 99%, 99.9%, "
+                             "99.99%): green passed the target, blue in training, orange next "
                              "in the curriculum, grey later"),
                 ("worst", "the worst held-out accuracy of the delays in training, check by "
                           "check, on the same scale"),

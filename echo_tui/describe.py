@@ -54,10 +54,13 @@ JOBS = {"load": "loading the model", "save": "saving the model", "relay": "follo
 
 def failure_sentence(worker) -> str:
     """One line naming a failed worker's job and its error, for the notice line."""
-    error = worker.error
     what = JOBS.get(worker.group, worker.name or "a background job")
-    return one_line(f"{what} failed: {type(error).__name__}: {error}"
-                    if str(error) else f"{what} failed: {type(error).__name__}")
+    return f"{what} failed: {error_text(worker.error)}"
+
+
+def error_text(error: BaseException) -> str:
+    """'RuntimeError: boom' (or the kind alone), as one line of plain text."""
+    return one_line(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
 
 
 KEY_NAMES = {" ": "space", "\n": "Enter (↵)", "\r": "Enter (↵)", "\t": "Tab (⇥)",

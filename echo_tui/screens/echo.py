@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
-from ..describe import count, duration, failure_sentence, key_name, one_line, short_alphabet
+from ..describe import count, duration, failure_sentence, key_name, short_alphabet
 from ..feeding import FeedQueue, Tally
 from ..widgets import (AllDelays, DelaySlider, KeysFooter, MemoryView, Tapes, TextLine,
                        TrainPanel)
@@ -247,7 +247,7 @@ class EchoScreen(Screen):
         elif tally.chars > 1:
             self.say(self.paste_summary(tally) if tally.skipped else "")
         elif tally.skipped:
-            self.say(f"{one_line(key_name(tally.last_skipped))} skipped: not in the model's "
+            self.say(f"{key_name(tally.last_skipped)} skipped: not in the model's "
                      f"alphabet ({short_alphabet(session.alphabet)})")
         else:
             self.say("")
