@@ -7,6 +7,7 @@ from safetensors.torch import save_file
 
 from factories import untrained
 from trainer import WeightsError, load_model, save_model
+from trainer import outpath as outpath_mod
 from trainer import weights as weights_mod
 
 
@@ -57,11 +58,10 @@ def test_save_is_atomic_and_leaves_no_temp(tmp_path, monkeypatch):
     save_model(untrained("fixed"), path)
     before = path.read_bytes()
 
-    def broken(tensors, filename, metadata=None):
-        open(filename, "wb").write(b"partial")
+    def broken(fd):  # the bytes are written, the sync is interrupted
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(weights_mod, "save_file", broken)
+    monkeypatch.setattr(outpath_mod.os, "fsync", broken)
     with pytest.raises(KeyboardInterrupt):
         save_model(untrained("fixed", seed=2), path)
     assert path.read_bytes() == before

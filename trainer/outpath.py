@@ -71,17 +71,17 @@ def _probe(folder: Path, target: Path, via: str) -> None:
     os.unlink(probe)
 
 
-def replace_atomically(target: Path, write) -> None:
-    """`write(tmp_path)` beside `target`, then rename it over `target` (checked regular again
+def replace_atomically(target: Path, data: bytes) -> None:
+    """Write `data` beside `target`, then rename it over `target` (checked regular again
     right before: a pipe may have appeared meanwhile). An interrupted write leaves the old file
     whole and no temporary file behind."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
     try:
-        write(tmp)
-        os.chmod(tmp, _mode_for(target))
-        with open(tmp, "rb") as f:
+        with open(fd, "wb") as f:
+            f.write(data)
+            f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(target))
         output_target(target)
         os.replace(tmp, target)
     except BaseException:

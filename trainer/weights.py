@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from .alphabet import EXACT, FOLD, Alphabet, alphabet_problem, default_case
 from .model import GRUMemory, VariableDelayGRUMemory
@@ -58,7 +58,9 @@ def save_model(model, path, **meta) -> Path:
     }
     info.update({k: str(v) for k, v in meta.items()})
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    replace_atomically(target, lambda tmp: save_file(tensors, tmp, metadata=info))
+    # serialised here, written by replace_atomically: safetensors' own save_file leaves its
+    # temporary files behind when killed mid-write
+    replace_atomically(target, save(tensors, metadata=info))
     return target
 
 
