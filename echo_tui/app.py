@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 import time
 from dataclasses import asdict
@@ -31,7 +32,11 @@ from .describe import (JOBS, count, describe_alphabet, error_text, failure_sente
 from .models import ModelChoice, ModelCycle, open_session
 from .screens import EchoScreen
 from .screens.echo import BINDINGS as SCREEN_BINDINGS
+from .terminal import driver_for
 from .widgets import HelpScreen, PathPrompt
+
+# a signal ends the app as a quit does (terminal restored, training stopped), with its status
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 class EchoApp(App):
     """Every keystroke through the GRU, its echo under what you typed, at a delay you choose."""
@@ -60,6 +65,17 @@ class EchoApp(App):
         self._switching = False
         self.first_frame_at: float | None = None
         self.model_ready_at: float | None = None
+
+    def get_driver_class(self):
+        return driver_for(super().get_driver_class())
+
+    def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in ENDING_SIGNALS:
+            try:
+                loop.add_signal_handler(sig, self.exit, None, 128 + sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # no such signal here (Windows), or not the main thread (a test's app)
 
     @property
     def current(self) -> ModelChoice:
@@ -134,7 +150,7 @@ class EchoApp(App):
         self.models.settle(choice)
         old, self.session = self.session, session
         self._switching = False
-        self.sub_title = title
+        self.sub_title = one_line(title)  # a file's name: its escapes must not reach the terminal
         if old is not None and old.typed:
             # what was typed carries over, as typed: fed to the new model before any key still
             # queued; what it cannot read is skipped, and the notice says how much

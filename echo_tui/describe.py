@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+SHORT_MOST = 24  # characters of a short alphabet name
 PRESET_SHORT = {"letters": "a–z", "alnum": "a–z 0–9", "text": "ASCII"}
 PRESET_LONG = {"letters": "letters a–z", "alnum": "letters a–z and digits 0–9",
                "text": "printable ASCII (letters of both cases, digits, space, punctuation)"}
@@ -18,7 +19,9 @@ def short_alphabet(alphabet) -> str:
             j += 1
         runs.append(syms[i:j + 1] if j - i < 2 else f"{syms[i]}–{syms[j]}")
         i = j + 1
-    return " ".join(runs).replace("  ", " ␣ ")
+    text = " ".join(runs).replace("  ", " ␣ ")
+    # a file's alphabet can be hundreds of scattered symbols: the status line has other news
+    return text if len(text) <= SHORT_MOST else f"{text[:SHORT_MOST - 1]}… ({len(syms)} symbols)"
 
 
 def describe_alphabet(alphabet) -> str:

@@ -6,24 +6,51 @@ for the keys. At every held-out check it writes one frame: a JSON header with it
 the weights as safetensors bytes (the one format echo-gru reads weights in). Nothing is
 pickled. `python -m echo_tui.training CONFIG_JSON` is the child.
 
+The child is not trusted to be well: every frame is checked (sizes bounded before anything is
+allocated, the header a JSON object of known kind and typed figures, the weights finite and of
+the model's shapes), a child that falls silent for longer than its recipe allows is named as
+stalled, its stderr is kept only as a bounded tail, it is reaped when it ends, and it ends when
+the app does (it watches its stdin, a pipe only the app holds). Each failure reaches the panel
+as one sentence.
+
 No Textual here: the app's training panel is a view of a `TrainingRun`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import queue
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 
 # the cores this process may run on (a container or taskset can allow fewer than the machine has)
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _LENGTH = struct.Struct("<Q")
+
+HEADER_MAX = 64 * 1024  # bytes of a frame's JSON header (a check's is under 2 KB)
+PAYLOAD_SLACK = 1024 * 1024  # payload bound: twice the weights' bytes for the config, plus this
+PAYLOAD_FALLBACK = 256 * 1024 * 1024  # ...or this, where the config's model cannot be sized
+STDERR_TAIL = 64 * 1024  # bytes of the child's stderr kept: its last words are at the end
+MESSAGE_MAX = 300  # characters of any sentence from the child shown on the panel
+STALL_FLOOR_S = 30.0  # the child's start-up (importing torch: ~5 s on a slow laptop; CUDA's)
+SLOW_FLOPS = 2e9  # a pace below any machine's: this 2-core Xeon trains at ~60 GFLOP/s a thread
+REAP_WAIT_S = 5.0  # after its stdout ends, the child has this long to exit before it is killed
+PARENT_GONE_EXIT = 3  # the child's exit status when the app is gone
+_PARENT_ENV = "ECHO_GRU_TRAINING_PARENT"  # the app's pid, where the child may set PDEATHSIG
+
+
+class FrameError(ValueError):
+    """A frame from the child that is not as `write_frame` writes them; the text says why."""
+
+
+def _clip(text: str, most: int = MESSAGE_MAX) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
 
 
 @dataclass
@@ -47,13 +74,34 @@ class Checkpoint:
         return min(self.by_delay[:self.trained_delay + 1], default=self.heldout)
 
     def model(self, cfg: dict):
-        """The model these weights belong to, in eval mode on the CPU."""
+        """The model these weights belong to, in eval mode on the CPU; ValueError with one short
+        sentence when the weights are not the model's (names, shapes) or not finite."""
+        import torch
         from safetensors.torch import load
 
         from trainer.train import TrainConfig, build_model
 
         model = build_model(TrainConfig(**cfg))
-        model.load_state_dict(load(self.weights))
+        try:
+            tensors = load(self.weights)
+        except Exception:  # noqa: BLE001 - safetensors' own error is not one sentence
+            raise ValueError("the checkpoint's weights are not safetensors data") from None
+        expected = model.state_dict()
+        if set(tensors) != set(expected):
+            odd = sorted(set(tensors) ^ set(expected))
+            raise ValueError(_clip(f"the checkpoint's weights are not this model's tensors "
+                                   f"({', '.join(odd)})", 200))
+        for name, want in expected.items():
+            got = tensors[name]
+            if tuple(got.shape) != tuple(want.shape):
+                raise ValueError(_clip(f"the checkpoint's weights do not fit the model ({name} "
+                                       f"is {list(got.shape)}, not {list(want.shape)})", 200))
+            if not got.dtype.is_floating_point:
+                raise ValueError(_clip(f"the checkpoint's weights do not fit the model ({name} "
+                                       f"holds {got.dtype}, not floating point)", 200))
+            if not bool(torch.isfinite(got).all()):
+                raise ValueError("the checkpoint's weights hold NaN or infinite values")
+        model.load_state_dict(tensors)
         return model.eval()
 
 
@@ -63,19 +111,189 @@ def write_frame(out, kind: str, header: dict, payload: bytes = b"") -> None:
     out.flush()
 
 
-def read_frame(stream) -> tuple[dict, bytes] | None:
-    """(header, payload) of the next frame, or None at the end of the stream."""
-    parts = []
-    for _ in range(2):
-        raw = stream.read(_LENGTH.size)
-        if len(raw) != _LENGTH.size:
-            return None
-        (n,) = _LENGTH.unpack(raw)
-        data = stream.read(n)
-        if len(data) != n:
-            return None
-        parts.append(data)
-    return json.loads(parts[0]), parts[1]
+def read_frame(stream, payload_max: int = PAYLOAD_FALLBACK) -> tuple[dict, bytes] | None:
+    """(header, payload) of the next frame, or None at the end of the stream; EOFError when the
+    stream ends inside a frame, FrameError when the frame is not one `write_frame` writes. A
+    length over its bound (HEADER_MAX, `payload_max`) is refused before anything is read."""
+    head = _read_part(stream, HEADER_MAX, "header", first=True)
+    if head is None:
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FrameError("header is not UTF-8 text") from None
+    try:
+        header = json.loads(text)
+    except (ValueError, RecursionError):
+        raise FrameError("header is not JSON") from None
+    if not isinstance(header, dict):
+        raise FrameError("header is not a JSON object")
+    return header, _read_part(stream, payload_max, "payload")
+
+
+def _read_part(stream, most: int, what: str, first: bool = False) -> bytes | None:
+    raw = stream.read(_LENGTH.size)
+    if first and not raw:
+        return None
+    if len(raw) != _LENGTH.size:
+        raise EOFError
+    (n,) = _LENGTH.unpack(raw)
+    if n > most:
+        raise FrameError(f"a {what} of {n:,} bytes, over the {most:,} allowed")
+    data = stream.read(n)
+    if len(data) != n:
+        raise EOFError
+    return data
+
+
+_FIGURES = {"step": int, "seconds": float, "samples": int, "loss": float, "heldout": float,
+            "trained_delay": int, "reached": bool}
+_OPTIONAL = {"final": bool, "by_delay": list}
+_TYPE_WORDS = {int: "a whole number, 0 or more", float: "a finite number, 0 or more",
+               bool: "true or false", list: "a list of accuracies from 0 to 1"}
+
+
+def _number(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value) and value >= 0
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _typed(value, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if kind is float:
+        return _number(value)
+    return isinstance(value, list) and all(_number(v) and v <= 1 for v in value)
+
+
+def frame_message(header: dict, payload: bytes, cfg: dict | None = None) -> tuple:
+    """What a frame says: ("check" | "done", Checkpoint | None) or ("error", text); FrameError
+    when its header is not one the child writes (of the run of `cfg`, where given)."""
+    if "kind" not in header:
+        raise FrameError("header has no kind")
+    kind = header["kind"]
+    if kind not in ("check", "done", "error"):
+        raise FrameError(_clip(f"unknown kind {kind!r}", 80))
+    figures = {k: v for k, v in header.items() if k != "kind"}
+    if kind == "error":
+        if not isinstance(figures.get("message"), str):
+            raise FrameError("an error without a message text")
+        return "error", _clip(figures["message"])
+    if kind == "done" and not figures:
+        return "done", None  # ended before its first check
+    for name in _FIGURES:
+        if name not in figures:
+            raise FrameError(f"a {kind} without {name}")
+    for name, value in figures.items():
+        expected = _FIGURES.get(name, _OPTIONAL.get(name))
+        if expected is None:
+            raise FrameError(_clip(f"a {kind} with an unknown field {name!r}", 80))
+        if not _typed(value, expected):
+            raise FrameError(f"{name} is not {_TYPE_WORDS[expected]}")
+    if figures["heldout"] > 1:
+        raise FrameError("heldout is over 1")
+    if cfg is not None:
+        if figures["trained_delay"] > cfg["delay"]:
+            raise FrameError("trained_delay is past the run's delay")
+        if len(figures.get("by_delay", ())) > cfg["delay"] + 1:
+            raise FrameError("by_delay has more delays than the model")
+    figures = {k: float(v) if _FIGURES.get(k) is float else v for k, v in figures.items()}
+    if "by_delay" in figures:
+        figures["by_delay"] = [float(v) for v in figures["by_delay"]]
+    return kind, Checkpoint(weights=payload, **figures)
+
+
+def die_with_parent() -> None:
+    """In the child, first: end this process at once when the app is gone, however it went.
+
+    The app holds the only write end of the child's stdin, so its death, even by SIGKILL,
+    closes that pipe: a daemon thread reads stdin until EOF, then calls os._exit. Where the app
+    started the child from its main thread, it names itself in the environment and, on Linux,
+    the kernel is also asked to SIGKILL the child when that thread ends (PR_SET_PDEATHSIG),
+    which also ends a child that is stopped, or wedged where the watch cannot run."""
+    parent = os.environ.pop(_PARENT_ENV, None)
+    if parent and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+        if str(os.getppid()) != parent:  # the app was gone before the kernel was asked
+            os._exit(PARENT_GONE_EXIT)
+    try:
+        import stat
+
+        if not stat.S_ISFIFO(os.fstat(0).st_mode):
+            return  # not started by the app (a terminal, /dev/null): nothing to watch
+    except OSError:
+        return
+
+    def watch() -> None:
+        try:
+            while os.read(0, 65536):
+                pass
+        except OSError:
+            pass
+        os._exit(PARENT_GONE_EXIT)
+
+    threading.Thread(target=watch, daemon=True, name="echo-gru parent watch").start()
+
+
+def _meta_model(cfg: dict):
+    """The model of `cfg` without its memory (on torch's meta device), to size frames and
+    checks by; None when `cfg` makes no model (the child says why)."""
+    try:
+        import torch
+
+        from trainer.train import TrainConfig, build_model
+
+        with torch.device("meta"):
+            return build_model(TrainConfig(**cfg))
+    except Exception:  # noqa: BLE001 - sizing falls back to fixed bounds
+        return None
+
+
+def payload_bound(cfg: dict, model=None) -> int:
+    """The most bytes a frame's payload may have: twice the weights of `cfg`'s model (float32,
+    as the child sends them) and 1 MiB for safetensors' header; PAYLOAD_FALLBACK without one."""
+    model = model if model is not None else _meta_model(cfg)
+    if model is None:
+        return PAYLOAD_FALLBACK
+    weights = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+    return 2 * weights + PAYLOAD_SLACK
+
+
+def stall_bound(cfg: dict, model=None) -> float:
+    """Seconds the child of `cfg` may send nothing before it is named stalled: its start-up
+    (STALL_FLOOR_S), then one check interval, eval_every training steps (forward and backward)
+    and a held-out check with its confirmation and long streams, counted in floating-point
+    operations at SLOW_FLOPS, a pace far below any machine's, so that a slow or busy machine is
+    not taken for a stalled child (the fixed recipe: ~45 s, the long ones: ~8 min)."""
+    model = model if model is not None else _meta_model(cfg)
+    if model is None:
+        return 10 * STALL_FLOOR_S
+    from trainer.evaluate import check_lengths
+    from trainer.train import confirm_size
+
+    try:
+        h, heads, k = cfg["hidden"], len(model.head_delays), len(model.alphabet) + 1
+        per_token = 12 * h * h + 2 * h * heads * k  # forward: the GRU's three gates, every head
+        lo, hi = check_lengths(model)
+        per_char = hi / max(1, lo - max(model.head_delays))  # steps run per character compared
+        chars = cfg["heldout_chars"] + (cfg["confirm_chars"] or confirm_size(cfg["target"]))
+        steps = (3 * cfg["eval_every"] * cfg["batch"] * cfg["chunk"] + chars * per_char
+                 + 8 * cfg["heldout_stream_steps"])
+    except (KeyError, TypeError, ValueError, ArithmeticError):  # a config this does not know
+        return 10 * STALL_FLOOR_S
+    return STALL_FLOOR_S + steps * per_token / SLOW_FLOPS
 
 
 def child(cfg: dict, out) -> int:
@@ -119,25 +337,105 @@ def child(cfg: dict, out) -> int:
 
 
 class TrainingRun:
-    """A training run of `cfg` (a TrainConfig) in a child process."""
+    """A training run of `cfg` (a TrainConfig) in a child process.
 
-    def __init__(self, cfg) -> None:
+    `argv` is the child's command: by default `python -m echo_tui.training CONFIG_JSON`; tests
+    give fake children. `stall_after` (seconds, None: never) and `payload_max` (bytes) are
+    this run's bounds, from `cfg`; tests shorten them (they are read as frames come)."""
+
+    def __init__(self, cfg, argv: list[str] | None = None) -> None:
         self.cfg = asdict(cfg)
+        self.argv = list(argv) if argv is not None else [
+            sys.executable, "-m", "echo_tui.training", json.dumps(self.cfg)]
+        model = _meta_model(self.cfg)
+        self.payload_max = payload_bound(self.cfg, model)
+        self.stall_after: float | None = stall_bound(self.cfg, model)
         self._messages: queue.Queue = queue.Queue()
-        self._log = tempfile.TemporaryFile()  # the child's stderr, for when it dies unheard
+        self._tail = bytearray()  # the last STDERR_TAIL bytes of the child's stderr
+        self._tail_lock = threading.Lock()
+        self._stderr_done = threading.Event()
         self._process: subprocess.Popen | None = None
+        self._heard = 0.0  # time.monotonic() of the child's start, then of its last frame
+        self._final: tuple | None = None  # the run's last word: every later get() returns it
+        self._truncated = False  # stdout ended inside a frame
 
     def start(self) -> None:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "echo_tui.training", json.dumps(self.cfg)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log)
+        env = None
+        # PR_SET_PDEATHSIG fires when the thread that spawned the child ends: only the main
+        # thread lives as long as the app, so only from there may the child ask for it
+        if threading.current_thread() is threading.main_thread():
+            env = {**os.environ, _PARENT_ENV: str(os.getpid())}
+        self._heard = time.monotonic()
+        # stdin: a pipe only this process holds, closed by its death (see die_with_parent)
+        self._process = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        threading.Thread(target=self._drain, args=(self._process.stderr,), daemon=True,
+                         name="echo-gru training stderr").start()
         threading.Thread(target=self._read, args=(self._process.stdout,), daemon=True,
                          name="echo-gru training reader").start()
 
+    def _drain(self, stream) -> None:
+        """Keep the end of the child's stderr, however much it writes."""
+        try:
+            while chunk := stream.read1(STDERR_TAIL):
+                with self._tail_lock:
+                    self._tail += chunk
+                    del self._tail[:-STDERR_TAIL]
+        except (OSError, ValueError):
+            pass
+        finally:
+            self._stderr_done.set()
+
+    @property
+    def stderr_tail(self) -> bytes:
+        """The end of what the child wrote to stderr (at most STDERR_TAIL bytes)."""
+        with self._tail_lock:
+            return bytes(self._tail)
+
     def _read(self, stream) -> None:
-        while (frame := read_frame(stream)) is not None:
-            self._messages.put(frame)
-        self._messages.put(None)  # the end: the child has gone
+        """Frames to messages, until the child's stdout ends; a frame that is not as the child
+        writes them ends the run with one sentence, and so does anything else that goes wrong
+        here: this thread always ends by reaping the child and queueing the end."""
+        try:
+            try:
+                while (frame := read_frame(stream, self.payload_max)) is not None:
+                    self._heard = time.monotonic()
+                    self._messages.put(frame_message(*frame, self.cfg))
+            except EOFError:
+                self._truncated = True
+            except FrameError as e:
+                self._fail(f"the training process sent a malformed message ({e})")
+            except BaseException as e:  # noqa: BLE001 - the panel must hear of it, whatever it is
+                self._fail(_clip(f"the training process's messages could not be read "
+                                 f"({type(e).__name__}: {e})"))
+            finally:
+                self._reap()
+        finally:
+            self._messages.put(None)  # the end: the child has gone
+
+    def _fail(self, sentence: str) -> None:
+        self._messages.put(("error", sentence))
+        self._kill()
+
+    def _kill(self) -> None:
+        try:
+            self._process.kill()
+        except OSError:
+            pass
+
+    def _reap(self) -> None:
+        """Wait for the ended child (killing it if it lingers), so no zombie is left; then give
+        its stderr a moment to reach the tail, for its last words."""
+        try:
+            try:
+                self._process.wait(timeout=REAP_WAIT_S)
+            except subprocess.TimeoutExpired:
+                self._kill()
+                self._process.wait(timeout=REAP_WAIT_S)
+            self._stderr_done.wait(timeout=1.0)
+            self._process.stdin.close()
+        except Exception:  # noqa: BLE001 - a child that will not die is not the reader's end
+            pass
 
     @property
     def alive(self) -> bool:
@@ -145,27 +443,42 @@ class TrainingRun:
 
     def get(self, timeout: float) -> tuple | None:
         """The next message, ("check" | "done", Checkpoint | None) or ("error", text), or None
-        when none came within `timeout` seconds."""
+        when none came within `timeout` seconds. After an error every call returns it."""
+        if self._final is not None:
+            return self._final
         try:
-            frame = self._messages.get(timeout=timeout)
+            got = self._messages.get(timeout=timeout)
         except queue.Empty:
+            return self._stalled()
+        if got is None:
+            self._final = ("error", self._last_words())
+        elif got[0] == "error":
+            self._final = got
+        return self._final or got
+
+    def _stalled(self) -> tuple | None:
+        """The run's end when the child has sent nothing for longer than `stall_after`."""
+        if self.stall_after is None or self._process is None:
             return None
-        if frame is None:
-            self._messages.put(None)  # stays at the end for any later call
-            return ("error", self._last_words())
-        header, payload = frame
-        kind = header.pop("kind")
-        if kind == "error":
-            return kind, header["message"]
-        return kind, Checkpoint(weights=payload, **header) if header else None
+        silent = time.monotonic() - self._heard
+        if silent <= self.stall_after:
+            return None
+        if self.alive:
+            self._kill()
+            self._final = ("error", f"the training process has sent nothing for {silent:.0f} s "
+                                    "(stopped or hung)")
+        else:  # it has ended, but something else holds its stdout open
+            self._final = ("error", self._last_words())
+        return self._final
 
     def _last_words(self) -> str:
-        self._log.seek(0)
-        lines = [line for line in self._log.read().decode(errors="replace").splitlines()
+        """The child's end: its exit status and the last line it wrote to stderr."""
+        lines = [line.strip() for line in self.stderr_tail.decode(errors="replace").splitlines()
                  if line.strip()]
         code = self._process.poll() if self._process else None
-        return (f"the training process ended (exit status {code})"
-                + (f": {lines[-1].strip()}" if lines else ""))
+        how = "ended in the middle of a message" if self._truncated else "ended"
+        return _clip(f"the training process {how} (exit status {code})"
+                     + (f": {lines[-1]}" if lines else ""))
 
     def cancel(self) -> None:
         """Stop the child now; returns once it is gone (within a second)."""
@@ -178,4 +491,5 @@ class TrainingRun:
 
 
 if __name__ == "__main__":
+    die_with_parent()
     sys.exit(child(json.loads(sys.argv[1]), sys.stdout.buffer))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from ..describe import one_line
+
 
 class TextLine(Widget):
     """A single line of plain text, cropped with an ellipsis when it does not fit."""
@@ -19,13 +21,14 @@ class TextLine(Widget):
 
     def __init__(self, text: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
-        self._text = text
+        self._text = one_line(text)
 
     @property
     def text(self) -> str:
         return self._text
 
     def show(self, text: str) -> None:
+        text = one_line(text)  # a path, metadata or a child's message may hold escapes
         if text != self._text:
             self._text = text
             self.refresh()

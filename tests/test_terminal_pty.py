@@ -1,0 +1,135 @@
+"""The real `echo-tui` under a pseudo-terminal: hostile bytes, hostile pastes and signals.
+
+What a student's terminal can send must never end the session, and a signal (the terminal
+closed, `kill`) must leave the terminal usable and no training process behind.
+"""
+
+import fcntl
+import os
+import pty
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+
+# what Textual writes when it gives the terminal back: main screen, cursor shown, mouse off
+RESTORED = [b"\x1b[?1049l", b"\x1b[?25h", b"\x1b[?1000l", b"\x1b[?2004l"]
+
+
+class PtyApp:
+    """`python -m echo_tui` on a 80x24 pseudo-terminal, its output collected."""
+
+    def __init__(self, *args: str) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        env = {k: v for k, v in os.environ.items() if k not in ("CI", "TEXTUAL")}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "echo_tui", *args], stdin=slave, stdout=slave, stderr=slave,
+            env={**env, "TERM": "xterm-256color"}, start_new_session=True)
+        os.close(slave)
+        self.master, self.output = master, bytearray()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.output.extend(data)
+
+    def wait_for(self, text: str, since: int = 0, timeout: float = 60) -> None:
+        end = time.monotonic() + timeout
+        while text.encode() not in self.output[since:]:
+            assert self.proc.poll() is None, f"the app ended: {bytes(self.output[-500:])!r}"
+            assert time.monotonic() < end, f"{text!r} never shown: {bytes(self.output[-500:])!r}"
+            time.sleep(0.05)
+
+    def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+@pytest.fixture
+def app():
+    apps = []
+
+    def start(*args):
+        apps.append(PtyApp(*args))
+        return apps[-1]
+
+    yield start
+    for a in apps:
+        a.close()
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"  # a zombie has stopped; only its exit status is left to collect
+
+
+def test_an_invalid_byte_and_a_hostile_paste_keep_the_session(app):
+    tui = app()
+    tui.wait_for("delay 8")  # the model has loaded
+    mark = len(tui.output)
+    tui.send(b"ab\xffc")  # \xff is no UTF-8: Textual's own driver exits on it
+    tui.send(b"\x1b[200~hello\x1bworld\x11more\x1b[201~")  # ctrl+q inside the paste
+    tui.wait_for("fed 14 steps; skipped 2 characters", since=mark)
+    tui.wait_for("17 steps", since=mark)  # a, b, c and the paste's 14: ESC, ctrl+q, \xff skipped
+    tui.send(b"\x11")  # a real ctrl+q does quit
+    assert tui.proc.wait(timeout=30) == 0
+    assert b"Traceback" not in tui.output
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_restores_the_terminal_and_ends_training(app, sig):
+    tui = app()
+    tui.wait_for("delay 8")
+    tui.send(b"\x14")  # ctrl+t: the training panel
+    tui.wait_for("Enter starts")
+    deadline = time.monotonic() + 30
+    while not (trainers := children(tui.proc.pid)):
+        assert time.monotonic() < deadline, "no training process started"
+        tui.send(b"\r")  # Enter starts, once the form has focus (a later one is a typed key)
+        time.sleep(0.5)
+    mark = len(tui.output)
+    tui.proc.send_signal(sig)
+    assert tui.proc.wait(timeout=30) == 128 + sig
+    time.sleep(0.2)  # the reader's last bytes
+    after = bytes(tui.output[mark:])
+    assert all(code in after for code in RESTORED), after[-300:]
+    assert b"Traceback" not in tui.output
+    deadline = time.monotonic() + 5
+    while not all(gone(pid) for pid in trainers):
+        assert time.monotonic() < deadline, "the training process outlived the app"
+        time.sleep(0.05)
