@@ -159,3 +159,19 @@ def test_long_delays_finish_training_and_every_check(tmp_path, capsys, kind, del
     assert model.head_delays[-1] == delay and model.metadata["train_steps"] == "6"
     rows = [line for line in capsys.readouterr().out.splitlines() if "wrong)" in line]
     assert len(rows) == (delay + 2 if kind == "variable" else 1)  # every delay (and the worst)
+
+
+def test_eval_prints_what_a_file_holds_inert(tmp_path, capsys):
+    """A file's name and metadata reach the terminal as plain text: no escape sequence runs,
+    no Rich markup applies (and '[/]' in a path is no markup error)."""
+    hostile = "\x1b]0;owned\x07\x1b[2J[bold red]loud[/]"
+    (tmp_path / "a[").mkdir()
+    path = tmp_path / "a[" / "]m\x1b]0;owned\x07[bold red].safetensors"  # "[/]" across the folder
+    save_model(untrained("fixed"), path, train_seconds=hostile, device=hostile)
+    assert cli.main(["eval", str(path), "--chars", "200", "--stream-steps", "50",
+                     "--streams", "1"]) == 0
+    out = capsys.readouterr().out.replace("\n", "")
+    assert "\x1b" not in out and "\x07" not in out
+    assert f"{tmp_path}/a[/]m\\x1b]0;owned\\x07[bold red].safetensors: fixed" in out
+    escaped = "\\x1b]0;owned\\x07\\x1b[2J[bold red]loud[/]"
+    assert f"trained {escaped} s on {escaped}" in out
