@@ -67,7 +67,7 @@ def error_text(error: BaseException) -> str:
 
 
 KEY_NAMES = {" ": "space", "\n": "Enter (↵)", "\r": "Enter (↵)", "\t": "Tab (⇥)",
-             "\x1b": "Escape"}
+             "\x1b": "Escape", "\ufffd": "a byte that is not UTF-8 (U+FFFD)"}
 
 
 def key_name(ch: str) -> str:

@@ -11,7 +11,7 @@ from factories import untrained
 from trainer import save_model
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_signal_stops_cleanly_and_keeps_out(tmp_path, sig):
     out = tmp_path / "keep.safetensors"
     save_model(untrained("fixed"), out)
@@ -22,8 +22,9 @@ def test_signal_stops_cleanly_and_keeps_out(tmp_path, sig):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         # a shell's background job ignores SIGINT and its children inherit that (Python turns
-        # SIGINT into KeyboardInterrupt only where it is not ignored): as from a terminal
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        # SIGINT into KeyboardInterrupt only where it is not ignored), as nohup does SIGHUP
+        # (which echo-train then leaves ignored): as from a terminal
+        preexec_fn=_as_from_a_terminal)
     try:
         started = proc.stdout.readline()
         assert started.startswith("echo-train: training a fixed model (hidden 16")
@@ -37,3 +38,8 @@ def test_signal_stops_cleanly_and_keeps_out(tmp_path, sig):
     assert "Traceback" not in err
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.safetensors"]
+
+
+def _as_from_a_terminal():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)

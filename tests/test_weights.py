@@ -133,7 +133,7 @@ def test_metadata_contradicting_shapes(saved):
      "format version '9' is not supported (this echo-gru reads version 1)"),
     (lambda m: m.__setitem__("format", "other"), "metadata 'format' is 'other', expected 'echo-gru'"),
     (lambda m: m.__setitem__("max_delay", "-1"),
-     "metadata 'max_delay' is '-1', expected a whole number from 0 to 1000"),
+     "metadata 'max_delay' is '-1', expected a whole number from 0 to 64"),
     (lambda m: m.__setitem__("alphabet", "abca" + "x" * 22),
      "metadata 'alphabet' 'abcaxxxxxxxxxxxxxxxxxxxxxx' has duplicate symbols"),
 ])

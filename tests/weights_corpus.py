@@ -117,7 +117,7 @@ CORPUS = [
     ("shapes contradict metadata", lambda d: _edit(d, "contra.safetensors", meta=_setitem("hidden_size", "9")),
      "tensor 'embed.weight' has shape (27, 8), expected (27, 9) for the metadata's sizes"),
     ("delay not a number", lambda d: _edit(d, "delay.safetensors", meta=_setitem("delay", "two")),
-     "metadata 'delay' is 'two', expected a whole number from 0 to 1000"),
+     "metadata 'delay' is 'two', expected a whole number from 0 to 64"),
     ("alphabet with duplicates", lambda d: _edit(d, "dup.safetensors", meta=_setitem("alphabet", "aacdefghijklmnopqrstuvwxyz")),
      "metadata 'alphabet' 'aacdefghijklmnopqrstuvwxyz' has duplicate symbols"),
     ("alphabet with the blank", lambda d: _edit(d, "blank.safetensors", meta=_setitem("alphabet", "·bcdefghijklmnopqrstuvwxyz")),
@@ -132,6 +132,128 @@ CORPUS = [
     ("a missing path", lambda d: d / "nowhere.safetensors", "no such file"),
     ("a named pipe", lambda d: _fifo(d), "is not a regular file"),
 ]
+
+
+# -- crafted files: each refused cheaply, in one sentence of at most 300 characters -----------
+
+def _rejson(d, name, edit) -> Path:
+    """The good file with its header's JSON edited: values no safetensors writer would write."""
+    data = _good(d).read_bytes()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    edit(header)
+    body = json.dumps(header).encode()
+    body += b" " * (-len(body) % 8)
+    return _raw(d, name, struct.pack("<Q", len(body)) + body + data[8 + n:])
+
+
+def _meta_set(key, value):
+    return lambda h: h["__metadata__"].__setitem__(key, value)
+
+
+def _entry_set(name, key, value):
+    return lambda h: h[name].__setitem__(key, value)
+
+
+CJK = "".join(chr(0x4E00 + i) for i in range(5000))  # printable, no case: distinct symbols
+
+
+def claiming(d, name, hidden=4096, max_delay=64, symbols=CJK[:256]) -> Path:
+    """A header-only file whose metadata claims a model (the largest, by default) and holds none
+    of its tensors."""
+    meta = {"format": "echo-gru", "version": "1", "kind": "variable", "alphabet": symbols,
+            "case": "exact", "hidden_size": str(hidden), "max_delay": str(max_delay)}
+    return _header(d, name, json.dumps({"__metadata__": meta}).encode())
+
+
+LISTS = 349_524  # `[[],[],...]` of exactly 1 MiB, the largest header echo-gru reads
+DUPLICATED = "aa" + CJK[:254]  # 256 symbols, one of them twice
+
+HOSTILE = [
+    ("header nested 200,000 deep", lambda d: _header(d, "deep.safetensors",
+                                                     b"[" * 200_000 + b"]" * 200_000),
+     "is not an echo-gru weights file (its header holds 200,000 brackets, over the 65,536 an "
+     "echo-gru header can need)"),
+    ("header nested 60,000 deep", lambda d: _header(d, "deep60k.safetensors",
+                                                    b"[" * 60_000 + b"]" * 60_000),
+     "is not a safetensors file (its header nests too deeply)"),
+    ("header of 1 MiB of empty lists", lambda d: _header(d, "lists.safetensors",
+                                                         b"[" + b"[]," * LISTS + b"[]]"),
+     f"is not an echo-gru weights file (its header holds {LISTS + 2:,} brackets, over the "
+     "65,536 an echo-gru header can need)"),
+    ("header of 1 MiB of zeros", lambda d: _header(d, "zeros.safetensors",
+                                                   b"[" + b"0," * (2**19 - 2) + b"0]"),
+     "is not a safetensors file (its header is not a JSON object)"),
+    ("header over 1 MiB", lambda d: _header(d, "big.safetensors", b" " * (2**20 + 1)),
+     "is not an echo-gru weights file (its header of 1,048,577 bytes is over the 1,048,576 an "
+     "echo-gru header can need)"),
+    ("a number too long", lambda d: _header(d, "digits.safetensors", b'{"a": {"shape": [1'
+                                            + b"0" * 5000 + b"]}}"),
+     "is not a safetensors file (its header holds a number too long to read)"),
+    ("metadata not an object", lambda d: _rejson(d, "metalist.safetensors",
+                                                 lambda h: h.__setitem__("__metadata__", [])),
+     "is not a safetensors file (its __metadata__ is [], not a JSON object)"),
+    ("kind a list", lambda d: _rejson(d, "kindlist.safetensors", _meta_set("kind", ["fixed"])),
+     'metadata \'kind\' is ["fixed"], not a string'),
+    ("alphabet null", lambda d: _rejson(d, "nullabc.safetensors", _meta_set("alphabet", None)),
+     "metadata 'alphabet' is null, not a string"),
+    ("delay a superscript two", lambda d: _edit(d, "sup.safetensors", meta=_setitem("delay", "²")),
+     "metadata 'delay' is '²', expected a whole number from 0 to 64"),
+    ("delay an Arabic-Indic two", lambda d: _edit(d, "arabic.safetensors",
+                                                  meta=_setitem("delay", "٢")),
+     "metadata 'delay' is '٢', expected a whole number from 0 to 64"),
+    ("delay past the limit", lambda d: _edit(d, "delay65.safetensors",
+                                             meta=_setitem("delay", "65")),
+     "metadata 'delay' is '65', expected a whole number from 0 to 64"),
+    ("max delay past the limit", lambda d: claiming(d, "maxdelay.safetensors", max_delay=1000),
+     "metadata 'max_delay' is '1000', expected a whole number from 0 to 64"),
+    ("hidden size past the limit", lambda d: claiming(d, "hidden.safetensors", hidden=4097),
+     "metadata 'hidden_size' is '4097', expected a whole number from 1 to 4096"),
+    ("escape sequence in the metadata", lambda d: _edit(d, "esc.safetensors",
+                                                        meta=_setitem("kind", "\x1b[31mred\n")),
+     "metadata 'kind' is '\\x1b[31mred\\n', expected fixed or variable"),
+    ("shape a number", lambda d: _rejson(d, "shape27.safetensors",
+                                         _entry_set("heads.bias", "shape", 27)),
+     "tensor 'heads.bias' has shape 27, expected a list of non-negative whole numbers"),
+    ("shape negative", lambda d: _rejson(d, "negative.safetensors",
+                                         _entry_set("heads.bias", "shape", [-27])),
+     "tensor 'heads.bias' has shape [-27], expected a list of non-negative whole numbers"),
+    ("shape of floats", lambda d: _rejson(d, "float.safetensors",
+                                          _entry_set("heads.bias", "shape", [27.0])),
+     "tensor 'heads.bias' has shape [27.0], expected a list of non-negative whole numbers"),
+    ("shape of text", lambda d: _rejson(d, "text.safetensors",
+                                        _entry_set("heads.bias", "shape", ["27"])),
+     'tensor \'heads.bias\' has shape ["27"], expected a list of non-negative whole numbers'),
+    ("offsets inconsistent with the shape",
+     lambda d: _rejson(d, "offsets.safetensors", _entry_set("heads.bias", "shape", [26])),
+     "is not a safetensors file (tensor 'heads.bias' has data_offsets [2592, 2700], which do not "
+     "hold an F32 tensor of shape (26,))"),
+    ("offsets overlapping",
+     lambda d: _rejson(d, "overlap.safetensors",
+                       _entry_set("heads.bias", "data_offsets", [2596, 2704])),
+     "is not a safetensors file (tensor 'heads.bias' starts at data byte 2596, where the tensors "
+     "before it end at 2592: they overlap or leave a gap)"),
+    ("offsets not a pair", lambda d: _rejson(d, "pair.safetensors",
+                                             _entry_set("heads.bias", "data_offsets", [2592])),
+     "is not a safetensors file (tensor 'heads.bias' has data_offsets [2592], expected [begin, "
+     "end] with 0 <= begin <= end)"),
+    ("no dtype", lambda d: _rejson(d, "nodtype.safetensors",
+                                   lambda h: h["heads.bias"].pop("dtype")),
+     "tensor 'heads.bias' has no dtype, expected F32"),
+    ("tensor entry a list", lambda d: _rejson(d, "entry.safetensors",
+                                              lambda h: h.__setitem__("heads.bias", [1, 2])),
+     "is not a safetensors file (tensor 'heads.bias' is [1, 2], not a JSON object)"),
+    ("header only, claiming the largest model", lambda d: claiming(d, "claim.safetensors"),
+     "tensor 'embed.weight' is missing"),
+    ("alphabet of 5,000 symbols", lambda d: claiming(d, "abc5000.safetensors", 1, 1, CJK),
+     "metadata 'alphabet' has 5,000 symbols; echo-gru reads at most 256"),
+    ("alphabet of 1 MB", lambda d: claiming(d, "abc1mb.safetensors", 1, 1, "a" * 1_000_000),
+     "metadata 'alphabet' has 1,000,000 symbols; echo-gru reads at most 256"),
+    ("alphabet of 256 with a duplicate",
+     lambda d: claiming(d, "dup256.safetensors", 1, 1, DUPLICATED),
+     f"metadata 'alphabet' '{DUPLICATED[:39]}…' has duplicate symbols"),
+]
+CORPUS += HOSTILE
 
 
 def _fifo(d: Path) -> Path:

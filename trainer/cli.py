@@ -13,17 +13,21 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from .alphabet import ALPHABETS, default_case
+from .limits import MAX_DELAY, MAX_HIDDEN
 from .recipes import RECIPE_HELP, RECIPES, config, recipe_for
 from .text import count, inert
 
-MAX_CLI_DELAY = 64
 DEVICES = ["auto", "cpu", "cuda", "mps"]
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGTERM, taking the same clean path as Ctrl-C."""
+    """SIGTERM or SIGHUP, taking the same clean path as Ctrl-C."""
 
     signum = signal.SIGTERM
+
+    def __init__(self, signum: int = signal.SIGTERM):
+        super().__init__()
+        self.signum = signum
 
 
 class CliError(Exception):
@@ -167,10 +171,10 @@ def _train_config(args, device: str):
 
 def _validate_train(cfg) -> None:
     what = "--delay" if cfg.kind == "fixed" else "--max-delay"
-    if not 0 <= cfg.delay <= MAX_CLI_DELAY:
-        raise CliError(f"{what} {cfg.delay} is out of range: use 0 to {MAX_CLI_DELAY}")
-    if not 1 <= cfg.hidden <= 4096:
-        raise CliError(f"--hidden {cfg.hidden} is out of range: use 1 to 4096")
+    if not 0 <= cfg.delay <= MAX_DELAY:
+        raise CliError(f"{what} {cfg.delay} is out of range: use 0 to {MAX_DELAY}")
+    if not 1 <= cfg.hidden <= MAX_HIDDEN:
+        raise CliError(f"--hidden {cfg.hidden} is out of range: use 1 to {MAX_HIDDEN}")
     if cfg.batch < 1:
         raise CliError(f"--batch {cfg.batch} must be at least 1")
     if cfg.chunk < 1:
@@ -259,8 +263,12 @@ def _run_train(args) -> int:
     from .report import TrainingBar, print_eval_table, print_reached
     from .train import TrainingDiverged, train
     from .evaluate import seed_counts, stream_counts
+    from .outpath import OutputError, remove_stale_temps
     from .weights import save_model
 
+    for stale in remove_stale_temps(target):  # a killed save's (SIGKILL, a power cut)
+        print(inert(f"echo-train: removed a stale temporary file {stale} left by an interrupted "
+                    "save"), file=sys.stderr)
     _terminate_as_interrupt()
     what = "delay" if cfg.kind == "fixed" else "max delay"
     try:  # from the first line on: a signal right after it must take the clean path too
@@ -288,13 +296,17 @@ def _run_train(args) -> int:
                                 f"{count(progress.step, 'step')}; evaluated in "
                                 f"{time.perf_counter() - t0:.1f} s")
         existed = target.exists()
-        save_model(model, args.out, recipe=recipe, config=json.dumps(asdict(cfg)),
-                   seed=cfg.seed, device=_device_name(device),
-                   train_seconds=f"{progress.seconds:.2f}", train_samples=progress.samples,
-                   train_steps=progress.step, lr=cfg.lr, batch=cfg.batch, chunk=cfg.chunk,
-                   heldout_accuracy=f"{min(seed_acc.values()):.6f}",
-                   stream_accuracy=f"{min(stream_acc.values()):.6f}",
-                   command=" ".join(["echo-train", *map(shlex.quote, args.argv)]))
+        meta = dict(recipe=recipe, config=json.dumps(asdict(cfg)),
+                    seed=cfg.seed, device=_device_name(device),
+                    train_seconds=f"{progress.seconds:.2f}", train_samples=progress.samples,
+                    train_steps=progress.step, lr=cfg.lr, batch=cfg.batch, chunk=cfg.chunk,
+                    heldout_accuracy=f"{min(seed_acc.values()):.6f}",
+                    stream_accuracy=f"{min(stream_acc.values()):.6f}",
+                    command=" ".join(["echo-train", *map(shlex.quote, args.argv)]))
+        try:
+            save_model(model, args.out, **meta)
+        except (OutputError, OSError) as e:  # --out changed during training, a full disk...
+            return _save_elsewhere(model, meta, target, args.out, e)
     except KeyboardInterrupt as e:
         return _interrupted(e, args.out)
     via = f" (the target of the link {args.out})" if target != args.out else ""
@@ -302,6 +314,27 @@ def _run_train(args) -> int:
     print(inert(f"{'replaced' if existed else 'wrote'} {target}{via}{was}"))
     print(inert(f"try it: echo-tui --weights {shlex.quote(str(args.out))}"))
     return 0
+
+
+def _save_elsewhere(model, meta: dict, target: Path, out: Path, e: Exception) -> int:
+    """--out could not be written after training: the trained model goes to a new file beside
+    it, else in the temporary folder, and one sentence names both. Exit status 1 either way."""
+    from .outpath import OutputError, reason, write_fallback
+    from .weights import model_bytes
+
+    via = f" (the target of the link {out})" if target != out else ""
+    failed = (f"--out {e}" if isinstance(e, OutputError)
+              else f"--out {target}{via}: cannot be written ({reason(e)})")
+    try:
+        saved = write_fallback(target, model_bytes(model, **meta))
+    except OSError as lost:
+        print(inert(f"echo-train: error: {failed}; the trained model could not be saved "
+                    f"elsewhere either ({lost.strerror or reason(lost)}) and is lost"),
+              file=sys.stderr)
+        return 1
+    print(inert(f"echo-train: error: {failed}; the trained model was saved to {saved} instead"),
+          file=sys.stderr)
+    return 1
 
 
 def _interrupted(e: KeyboardInterrupt, out: Path) -> int:
@@ -322,10 +355,15 @@ def _device_name(device: str) -> str:
 
 
 def _terminate_as_interrupt() -> None:
-    """SIGTERM takes the same clean path as Ctrl-C: stop, write nothing, leave --out whole."""
+    """SIGTERM and SIGHUP (a closed terminal or ssh session) take the same clean path as
+    Ctrl-C: stop, write nothing, leave --out whole, exit 128 + the signal's number. A SIGHUP
+    that is ignored (`nohup echo-train ...`) stays ignored."""
     def handler(signum, frame):
-        raise Interrupted
+        raise Interrupted(signum)
     signal.signal(signal.SIGTERM, handler)
+    hangup = getattr(signal, "SIGHUP", None)  # not on Windows
+    if hangup is not None and signal.getsignal(hangup) is not signal.SIG_IGN:
+        signal.signal(hangup, handler)
 
 
 def _run_eval(args) -> int:

@@ -11,3 +11,4 @@ from __future__ import annotations
 MAX_SYMBOLS = 256  # symbols in an alphabet (the blank is one more)
 MAX_HIDDEN = 4096  # units in the GRU
 MAX_DELAY = 64  # the longest delay (fixed) or the largest max delay (variable)
+MAX_HEADER = 1024 * 1024  # bytes of a weights file's JSON header (trainer/weights.py says why)
