@@ -29,7 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from .describe import (JOBS, count, describe_alphabet, error_text, failure_sentence, one_line,
                        short_alphabet)
-from .models import ModelChoice, ModelCycle, open_session
+from .models import SHIPPED, SHIPPED_NAMES, ModelChoice, ModelCycle, open_session
 from .screens import EchoScreen
 from .screens.echo import BINDINGS as SCREEN_BINDINGS
 from .terminal import driver_for
@@ -57,9 +57,8 @@ class EchoApp(App):
         self.start_run = start_run  # how the training panel starts a run (tests script one)
         self.weights = Path(weights) if weights is not None else None
         self.start_delay = delay
-        self.session = None  # the EchoSession, once a model has loaded
         self.error: str | None = None  # why the app gave up at start, for the command line
-        self.show_memory = memory
+        self.show_memory = memory  # at start; f2 then toggles the screen's
         self._clock = clock  # the sessions' timer; tests pass a fake one for stable pictures
         self.models = ModelCycle(self.weights)
         self._switching = False
@@ -83,8 +82,14 @@ class EchoApp(App):
         return self.models.current
 
     def get_default_screen(self) -> Screen:
-        self.main = EchoScreen(id="main")
+        loading = self.weights.name if self.weights else SHIPPED_NAMES[SHIPPED[0]]
+        self.main = EchoScreen(loading, self.show_memory, self.start_run, id="main")
         return self.main
+
+    @property
+    def session(self):
+        """The EchoSession in use (the echo screen's); None until the first model is in."""
+        return self.main.session
 
     def start_loading(self) -> None:
         """Called once the first frame is drawn: only now does torch get imported."""
@@ -136,7 +141,7 @@ class EchoApp(App):
             # plain text: a path or message with "[/b]" in it would be a markup error
             self.notify(said, title="Cannot switch model", severity="error", markup=False)
             self.main.say(f"{JOBS['load']} failed: {said}")
-            self.main.refresh_views()
+            self.main.redraw()
             return
         # a bad file exits 1 with the WeightsError's sentence; a bad start delay exits 2
         self.error = str(error)
@@ -148,25 +153,22 @@ class EchoApp(App):
         # exactly as they were
         title, name = choice.title(), choice.describe()
         self.models.settle(choice)
-        old, self.session = self.session, session
+        old = self.session
         self._switching = False
         self.sub_title = one_line(title)  # a file's name: its escapes must not reach the terminal
-        if old is not None and old.typed:
-            # what was typed carries over, as typed: fed to the new model before any key still
-            # queued; what it cannot read is skipped, and the notice says how much
-            self.main.refeed_first(old.typed, f"now {name}")
-        elif old is not None:
-            self.main.say(f"now {name}")
+        # what was typed carries over, as typed: fed to the new model before any key still
+        # queued; what it cannot read is skipped, and the notice says how much
+        self.main.use_session(session, old.typed if old is not None else "",
+                              f"now {name}" if old is not None else "")
         if self.model_ready_at is None:
             self.model_ready_at = time.perf_counter()
-        self.main.model_changed()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
             return
         if event.worker.group == "load":
             self._switching = False  # the model in use stays; the keys go on to it
-            self.main.refresh_views()
+            self.main.redraw()
         self.main.say(failure_sentence(event.worker))
 
     def _switch_to(self, choice: ModelChoice) -> None:
@@ -200,17 +202,30 @@ class EchoApp(App):
     @work(thread=True, group="save", exit_on_error=False)
     def _save(self, model, cfg, checkpoint, path: Path) -> None:
         from trainer import save_model
+        from trainer.outpath import reason, write_fallback
+        from trainer.weights import model_bytes
 
+        meta = dict(recipe="echo-tui", config=json.dumps(asdict(cfg)), seed=cfg.seed,
+                    device=cfg.device, train_steps=checkpoint.step,
+                    train_seconds=f"{checkpoint.seconds:.2f}", train_samples=checkpoint.samples,
+                    heldout_accuracy=f"{checkpoint.heldout:.6f}",
+                    command="echo-tui training panel")
         try:
-            written = save_model(model, path, recipe="echo-tui", config=json.dumps(asdict(cfg)),
-                                 seed=cfg.seed, device=cfg.device, train_steps=checkpoint.step,
-                                 train_seconds=f"{checkpoint.seconds:.2f}",
-                                 train_samples=checkpoint.samples,
-                                 heldout_accuracy=f"{checkpoint.heldout:.6f}",
-                                 command="echo-tui training panel")
-        except (ValueError, OSError) as e:
+            written = save_model(model, path, **meta)
+        except ValueError as e:  # refused before writing (a directory, a pipe): choose again
             self.call_from_thread(self.notify, one_line(str(e)), title="Not saved",
                                   severity="error", markup=False)
+            return
+        except OSError as e:  # the write itself failed (a full disk): keep it somewhere
+            try:
+                kept = f"saved to {write_fallback(path, model_bytes(model, **meta))} instead"
+            except OSError as lost:
+                kept = f"not saved elsewhere either ({lost.strerror or reason(lost)})"
+            said = one_line(f"could not write {path} ({reason(e)}); the model stays here (^s "
+                            f"tries again) and was {kept}")
+            self.call_from_thread(self.main.say, said)
+            self.call_from_thread(self.notify, said, title="Not saved", severity="error",
+                                  markup=False)
             return
         choice = self.models.trained_choice(model)
         if choice is not None:

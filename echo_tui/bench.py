@@ -322,7 +322,7 @@ def long_session(steps: int = 1_000_000, keys: int = 1_000, keep: int | None = N
     target = steps - keys  # the measured keys are the middle half of 2 * keys
     t0, pasted = time.perf_counter(), 0
     while session.steps < target:
-        pasted += session.feed(paste[:target - session.steps])
+        pasted += session.feed(paste[:target - session.steps]).steps
     paste_s = time.perf_counter() - t0
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 

@@ -1,15 +1,22 @@
-"""Keys and pastes waiting to be fed, in the order they came (no Textual here).
+"""Typed and pasted text on its way into the session, in the order it came (no Textual here).
 
-The app feeds a key at once when nothing waits; otherwise it queues it behind what waits, so a
-burst of keys and backspaces keeps its order. A long paste is fed a slice at a time between
-redraws. Each queued text carries a Tally shared by its slices, so the summary at the end is
-the whole paste's, not its last slice's.
+A `Feeder` feeds a key at once when nothing waits; otherwise the key joins the queue behind
+what waits, so a burst of keys and backspaces keeps its order. A long paste is fed a slice at a
+time (the screen's pump calls `run_for` once a frame). Each queued text carries a Tally shared
+by its slices, so the notice at the end is the whole paste's, not its last slice's. The Feeder
+words the notices too: what a paste fed and skipped, a key outside the alphabet, an undo that
+cannot go further.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .describe import count, key_name, short_alphabet
+
+PASTE_SLICE = 4096  # characters fed per session call while a long paste goes through
 
 
 @dataclass
@@ -23,58 +30,146 @@ class Tally:
     left: int = 0  # characters of it still waiting
     label: str = ""  # what the text is, when it is not typed or pasted (a model switch)
 
-    def add(self, chars: int, steps: int, skipped: int, last_skipped: str | None) -> None:
+    def add(self, chars: int, fed) -> None:
         self.chars += chars
-        self.steps += steps
-        self.skipped += skipped
+        self.steps += fed.steps
+        self.skipped += fed.skipped
         self.left -= chars
-        if last_skipped is not None:
-            self.last_skipped = last_skipped
+        if fed.last_skipped is not None:
+            self.last_skipped = fed.last_skipped
+
+
+@dataclass
+class Text:
+    """Text waiting to be fed (all or part of one typed burst or paste)."""
+
+    text: str
+    tally: Tally = field(default_factory=Tally)
+
+
+class Backspace:
+    """An undo waiting behind text."""
 
 
 class FeedQueue:
-    """("feed", text, tally) and ("backspace",) operations, oldest first."""
+    """Texts and backspaces waiting, oldest first."""
 
     def __init__(self) -> None:
-        self._ops: deque[tuple] = deque()
+        self._ops: deque[Text | Backspace] = deque()
 
     def __bool__(self) -> bool:
         return bool(self._ops)
 
     def push_text(self, text: str) -> None:
-        """Queue text; joins the text queued last (one tally) when nothing came between."""
-        if self._ops and self._ops[-1][0] == "feed":
-            _, before, tally = self._ops[-1]
-            self._ops[-1] = ("feed", before + text, tally)
+        """Queue text; it joins the text queued last (one tally) when nothing came between."""
+        if self._ops and isinstance(self._ops[-1], Text):
+            self._ops[-1].text += text
         else:
-            tally = Tally()
-            self._ops.append(("feed", text, tally))
-        tally.left += len(text)
+            self._ops.append(Text(text))
+        self._ops[-1].tally.left += len(text)
 
     def push_text_first(self, text: str, label: str) -> None:
         """Queue text ahead of everything (what was typed, re-fed to a new model)."""
-        self._ops.appendleft(("feed", text, Tally(left=len(text), label=label)))
+        self._ops.appendleft(Text(text, Tally(left=len(text), label=label)))
 
     def push_backspace(self) -> None:
-        self._ops.append(("backspace",))
+        self._ops.append(Backspace())
 
     def clear(self) -> None:
         self._ops.clear()
 
-    def pop(self, max_chars: int) -> tuple:
+    def pop(self, max_chars: int) -> Text | Backspace:
         """The next operation; a text longer than `max_chars` gives its first slice and keeps
         the rest first in line, under the same tally."""
         op = self._ops.popleft()
-        if op[0] == "feed" and len(op[1]) > max_chars:
-            self._ops.appendleft(("feed", op[1][max_chars:], op[2]))
-            return ("feed", op[1][:max_chars], op[2])
+        if isinstance(op, Text) and len(op.text) > max_chars:
+            self._ops.appendleft(Text(op.text[max_chars:], op.tally))
+            return Text(op.text[:max_chars], op.tally)
         return op
 
     def next_text(self, max_chars: int) -> str:
         """What `pop(max_chars)` would feed next ('' when a backspace or nothing is next)."""
-        if self._ops and self._ops[0][0] == "feed":
-            return self._ops[0][1][:max_chars]
+        if self._ops and isinstance(self._ops[0], Text):
+            return self._ops[0].text[:max_chars]
         return ""
 
     def waiting_chars(self) -> int:
-        return sum(len(op[1]) for op in self._ops if op[0] == "feed")
+        return sum(len(op.text) for op in self._ops if isinstance(op, Text))
+
+
+class Feeder:
+    """Feeds a session in arrival order and words what each feed did for the notice line.
+
+    Methods that act return the notice to show: a sentence, "" to clear the line, or None
+    when there is nothing to say yet (the text waits, or a paste is still going through).
+    """
+
+    def __init__(self) -> None:
+        self.queue = FeedQueue()
+        self.session = None
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self.queue)
+
+    def type(self, text: str) -> str | None:
+        """Typed or pasted text: fed now when nothing waits before it (and it is short), else
+        queued for `run_for`."""
+        if self.session is not None and not self.queue and len(text) <= PASTE_SLICE:
+            return self._feed(Text(text, Tally(left=len(text))))
+        self.queue.push_text(text)
+        return None
+
+    def refeed_first(self, text: str, label: str) -> None:
+        """`text` before anything still queued (what was typed, to a new model); `label`
+        starts the notice that says how it went."""
+        self.queue.push_text_first(text, label)
+
+    def backspace(self) -> str | None:
+        if self.session is None or self.queue:
+            self.queue.push_backspace()
+            return None
+        return self._backspace()
+
+    def clear(self) -> None:
+        self.queue.clear()
+
+    def run_for(self, seconds: float) -> str | None:
+        """Feed what waits for about `seconds` (then the screen draws); the notice of the last
+        operation that finished, or of the paste still going through."""
+        said = None
+        ends = time.perf_counter() + seconds
+        while self.queue and time.perf_counter() < ends:
+            op = self.queue.pop(PASTE_SLICE)
+            note = self._feed(op) if isinstance(op, Text) else self._backspace()
+            said = note if note is not None else said
+        waiting = self.queue.waiting_chars()
+        if waiting:
+            # the engine goes on with the paste while the screen draws
+            self.session.feed_ahead(self.queue.next_text(PASTE_SLICE))
+            return f"feeding the paste: {count(waiting, 'character')} to go"
+        return said
+
+    def _feed(self, op: Text) -> str | None:
+        tally = op.tally
+        tally.add(len(op.text), self.session.feed(op.text))
+        if tally.left > 0:
+            return None  # the rest of this paste is still to come: report the whole of it then
+        alphabet = short_alphabet(self.session.alphabet)
+        if tally.label:
+            return f"{tally.label}: re-fed {count(tally.steps, 'step')}" + (
+                f"; skipped {count(tally.skipped, 'character')} outside its alphabet "
+                f"({alphabet})" if tally.skipped else "")
+        if tally.chars > 1:
+            return (f"fed {count(tally.steps, 'step')}; skipped "
+                    f"{count(tally.skipped, 'character')} outside the model's alphabet "
+                    f"({alphabet})") if tally.skipped else ""
+        if tally.skipped:
+            return f"{key_name(tally.last_skipped)} skipped: not in the model's alphabet ({alphabet})"
+        return ""
+
+    def _backspace(self) -> str:
+        session = self.session
+        if session.backspace() or not session.steps:
+            return ""
+        return f"cannot undo further: only the last {session.undo_steps:,} steps can be undone"

@@ -37,6 +37,7 @@ Why the storage looks like this (sessions may run to millions of steps, with fla
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -53,6 +54,19 @@ AHEAD = 4 * CHUNK  # steps `feed_ahead` starts: about as long as the app takes t
 STEP_PATH_MAX = 4  # feeds up to this many symbols go step by step (the keystroke path)
 MAX_GAP = 1000  # skipped characters kept between two steps
 _FIRST_CAPACITY = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Fed:
+    """What one `feed` did: GRU steps made, characters skipped (outside the alphabet: no step),
+    and the last of those (None when none was)."""
+
+    steps: int
+    skipped: int = 0
+    last_skipped: str | None = None
+
+
+NOTHING, STEPPED = Fed(0), Fed(1)  # the keystroke path's results, made once
 
 
 class EchoSession:
@@ -91,28 +105,24 @@ class EchoSession:
     def delay(self, value: int) -> None:
         self._delay = self._check_delay(value)
 
-    def feed(self, text: str) -> int:
-        """Feed every symbol of `text` in order; returns the number of steps made.
-
-        Characters outside the alphabet are no step: `last_feed_skipped` counts them (and
-        `skipped` since the reset), `last_skipped` is the last one (None when none was).
-        """
+    def feed(self, text: str) -> Fed:
+        """Feed every symbol of `text` in order: what was done, as a Fed. Characters outside
+        the alphabet are no step; `skipped` counts them since the reset."""
         if len(text) == 1:
             return self._feed_key(text)
         codes, ids, pos = self._encode(text)
         n_skipped = len(codes) - len(ids)
         self.skipped += n_skipped
-        self.last_feed_skipped = n_skipped
-        self.last_skipped = None
+        last_skipped = None
         if n_skipped:
             skipped = np.ones(len(codes), dtype=bool)
             skipped[pos] = False
-            self.last_skipped = text[np.flatnonzero(skipped)[-1]]
+            last_skipped = text[np.flatnonzero(skipped)[-1]]
         if len(codes) == 0:
-            return 0
+            return NOTHING
         at = self._append_typed(codes, pos)
         if len(ids) == 0:
-            return 0
+            return Fed(0, n_skipped, last_skipped)
         t0 = self._clock()
         if len(ids) <= STEP_PATH_MAX:
             for i, a in zip(ids.tolist(), at.tolist()):
@@ -125,7 +135,7 @@ class EchoSession:
                 start = stop
         self.last_step_s = (self._clock() - t0) / len(ids)
         self.last_feed_steps = len(ids)
-        return len(ids)
+        return Fed(len(ids), n_skipped, last_skipped)
 
     def feed_ahead(self, text: str) -> None:
         """A hint that `feed(text)` comes next: the engine starts on it now, so what the caller
@@ -135,7 +145,7 @@ class EchoSession:
         if len(ids) > STEP_PATH_MAX:
             self.engine.ahead(ids[:AHEAD], self._h)
 
-    def _feed_key(self, ch: str) -> int:
+    def _feed_key(self, ch: str) -> Fed:
         """One character: the keystroke path, in scalars (for one symbol, a paste's array
         operations would cost more than the GRU step itself)."""
         code = ord(ch)
@@ -146,15 +156,13 @@ class EchoSession:
         self._raw_n += 1
         if not i:
             self.skipped += 1
-            self.last_feed_skipped, self.last_skipped = 1, ch
             self._trim_gap(self._pending_start())
-            return 0
-        self.last_feed_skipped, self.last_skipped = 0, None
+            return Fed(0, 1, ch)
         t0 = self._clock()
         self._step(i, self._raw_n - 1 + self._raw_dropped)
         self.last_step_s = self._clock() - t0
         self.last_feed_steps = 1
-        return 1
+        return STEPPED
 
     def backspace(self) -> bool:
         """Undo the last step, restoring the hidden state from before it exactly; the skipped
@@ -198,8 +206,6 @@ class EchoSession:
         self._conf_sum = np.zeros(heads, dtype=np.int64)
         self.undo_depth = 0
         self.skipped = 0
-        self.last_skipped: str | None = None
-        self.last_feed_skipped = 0
         self.last_step_s: float | None = None
         self.last_feed_steps = 0
 

@@ -16,7 +16,8 @@ from textual.widgets import Input
 
 from echo_tui import EchoSession, create_app
 from echo_tui.cli import main
-from echo_tui.screens.echo import MIN_HEIGHT, MIN_WIDTH, PASTE_SLICE
+from echo_tui.feeding import PASTE_SLICE
+from echo_tui.screens.echo import MIN_HEIGHT, MIN_WIDTH
 from echo_tui.widgets import AllDelays, DelaySlider, HelpScreen, MemoryView, PathPrompt, Tapes
 from echo_tui.widgets.memory import LEVELS, levels
 from trainer import (Alphabet, VariableDelayGRUMemory, WeightsError, load_model, save_model,
@@ -356,7 +357,7 @@ async def test_command_palette_offers_every_command():
         await pilot.press("enter")
         assert app.session.delay == 7 and app.session.stream == "abc"
         commands["Toggle memory view"].callback()
-        assert not app.show_memory
+        assert not app.main.show_memory and not app.main.memory.display
         commands["Every delay at once"].callback()
         assert app.main.query_one(AllDelays).display
         commands["Reset"].callback()

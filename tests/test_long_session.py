@@ -85,7 +85,7 @@ def drive(model, steps: int, keep: int, undo: int, seed: int):
             pieces = []
         for text in pieces:
             symbols = "".join(c for c in text.lower() if c in string.ascii_lowercase)
-            assert s.feed(text) == len(symbols)
+            assert s.feed(text).steps == len(symbols)
             stream += symbols.encode()
             depth = min(undo, depth + len(symbols))
             fed += len(symbols)

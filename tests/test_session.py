@@ -11,6 +11,7 @@ import torch
 from conftest import batch_echo, fake_clock
 
 from echo_tui import EchoSession
+from echo_tui.session import Fed
 from trainer.evaluate import random_text
 
 
@@ -22,7 +23,7 @@ def test_typing_key_by_key_equals_batch_for_every_delay(variable_model):
     text = random_text(600, seed=1)
     s = EchoSession(variable_model)
     for ch in text:
-        assert s.feed(ch) == 1
+        assert s.feed(ch).steps == 1
     assert s.stream == text and s.steps == 600
     for d in variable_model.head_delays:
         s.delay = d
@@ -35,7 +36,7 @@ def test_paste_equals_typing_across_chunks(variable_model):
     typed, pasted = EchoSession(variable_model), EchoSession(variable_model)
     for ch in text:
         typed.feed(ch)
-    assert pasted.feed(text) == 2500
+    assert pasted.feed(text).steps == 2500
     for d in variable_model.head_delays:
         typed.delay = pasted.delay = d
         assert pasted.echo == typed.echo == batch_echo(variable_model, text, d)
@@ -128,11 +129,11 @@ def test_reset_forgets_stream_state_and_counts(variable_model):
 
 def test_out_of_alphabet_keys_are_no_step_and_upper_case_folds(variable_model):
     s = EchoSession(variable_model)
-    assert s.feed("1") == 0 and s.last_skipped == "1"
-    assert s.feed("Ab c!") == 3
-    assert s.stream == "abc" and s.skipped == 3 and s.last_skipped == "!"
-    assert s.feed("é") == 0 and s.last_skipped == "é"  # non-ASCII takes the slow path
-    assert s.feed("d") == 1 and s.last_skipped is None
+    assert s.feed("1") == Fed(0, 1, "1")
+    assert s.feed("Ab c!") == Fed(3, 2, "!")
+    assert s.stream == "abc" and s.skipped == 3
+    assert s.feed("é") == Fed(0, 1, "é")  # non-ASCII takes the slow path
+    assert s.feed("d") == Fed(1) and s.feed("") == Fed(0)
 
 
 def test_changing_the_delay_rerenders_without_rerun(variable_model):
@@ -212,12 +213,12 @@ def test_latency_is_measured_per_step(variable_model):
 
 def test_typed_keeps_the_text_as_typed_and_marks_where_keys_were_skipped(variable_model):
     s = EchoSession(variable_model, 2)
-    s.feed("Hi ,Bob!")
-    s.feed("é")
+    assert s.feed("Hi ,Bob!") == Fed(5, 3, "!")
+    assert s.feed("é") == Fed(0, 1, "é")
     assert s.stream == "hibob" and s.typed == "Hi ,Bob!é" and s.pending == "!é"
     counts, last = s.skips(0, 5)
     assert counts.tolist() == [0, 0, 2, 0, 0] and last == "  ,  "  # " ," came before 'b'
-    assert s.last_skipped == "é" and s.last_feed_skipped == 1 and s.skipped == 4
+    assert s.skipped == 4
 
 
 def test_the_same_skips_whether_typed_or_pasted(variable_model):

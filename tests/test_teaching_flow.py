@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 
 import pytest
+import torch
 from conftest import keys, ready, screen_text, settle, tape_lines, until
 from textual import events
 from textual.geometry import Region
@@ -17,10 +18,10 @@ from training_runs import ReplayRun, recorded_checkpoints
 
 from echo_tui import create_app
 from echo_tui.describe import JOBS
+from echo_tui.feeding import PASTE_SLICE
 from echo_tui.models import ModelChoice
-from echo_tui.screens.echo import PASTE_SLICE
 from echo_tui.widgets import KeysFooter, PathPrompt, TrainPanel
-from trainer import shipped_weights
+from trainer import load_model, shipped_weights
 from trainer.recipes import config
 
 VARIABLE = shipped_weights("variable_delay")
@@ -237,6 +238,38 @@ async def test_a_save_worker_that_fails_is_named(monkeypatch, tmp_path):
         assert not out.exists() and app.is_running and app.screen is app.main
         await keys(pilot, "d")
         assert app.session.stream == "abcd" and app.session.model is panel.model
+
+
+async def test_a_save_that_fails_writing_keeps_the_model_beside_it(monkeypatch, tmp_path):
+    import errno
+
+    import trainer.weights
+
+    def disk_full(target, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(trainer.weights, "replace_atomically", disk_full)
+    app = create_app(weights=VARIABLE, start_run=replay())
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        panel = await open_panel(pilot)
+        await keys(pilot, "enter")
+        await until(lambda: not panel.running and app.session.model is panel.model)
+        await settle(pilot)
+        await keys(pilot, "ctrl+s")
+        await until(lambda: isinstance(app.screen, PathPrompt))
+        await pilot.pause()
+        out = tmp_path / "mine.safetensors"
+        app.screen.query_one(Input).value = str(out)
+        await pilot.press("enter")
+        await until(lambda: "could not write" in notice(app))
+        (kept,) = tmp_path.glob("mine.unsaved-*.safetensors")
+        assert notice(app) == (f"could not write {out} (no space left on the device); the model "
+                               f"stays here (^s tries again) and was saved to {kept} instead")
+        saved = load_model(kept)
+        assert all(torch.equal(a, b) for a, b in zip(saved.state_dict().values(),
+                                                     panel.model.state_dict().values()))
+        assert not out.exists() and app.session.model is panel.model
 
 
 class FailingRun(ReplayRun):

@@ -4,6 +4,7 @@ status line in whole words, the palette's delays in number order, how keys are n
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 from conftest import keys, ready, settle
@@ -11,6 +12,7 @@ from conftest import keys, ready, settle
 from echo_tui import create_app
 from echo_tui.describe import key_name, minutes_or_seconds
 from echo_tui.widgets import MemoryView
+from echo_tui.widgets.status import status_text
 from echo_tui.widgets.plots import accuracy_level, column, loss_level, resample
 from echo_tui.widgets.tapes import count_mark
 from trainer import shipped_weights
@@ -88,7 +90,7 @@ async def test_the_status_line_keeps_whole_words_and_drops_parts():
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await keys(pilot, *"a")
-        s = app.main.status_text
+        s = partial(status_text, app.session, "")
         assert s(80) == "variable · ASCII · hidden 256 · delay 4 · 1 step · acc – · conf " + (
             s(80).split("conf ")[1])
         assert "µs" not in s(80)  # the time went first

@@ -1,5 +1,9 @@
-"""The echo screen: type, and watch the echo. It owns typing, the feed queue, undo, the delay,
-scrolling and which views show; the app owns loading models, help and the palette.
+"""The echo screen: type, and watch the echo. It owns the session in use, typing (through a
+Feeder), undo, the delay, scrolling and which views show; the app owns loading models, help and
+the palette.
+
+The views are bound to the screen's reactives (`data_bind`): `session`, `revision` (bumped when
+the stream, the delay or the model changes) and `delay`; each redraws itself from them.
 
 Keys go to the session in the order they came: a key is fed at once when nothing waits, else
 it joins the queue, which a pump feeds for about a frame between redraws. So a 100,000
@@ -9,23 +13,22 @@ character paste never freezes the screen, and keys typed during it act in order.
 from __future__ import annotations
 
 import asyncio
-import time
 
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
-from ..describe import count, duration, failure_sentence, key_name, short_alphabet
-from ..feeding import FeedQueue, Tally
-from ..widgets import (AllDelays, DelaySlider, KeysFooter, MemoryView, Tapes, TextLine,
-                       TrainPanel)
+from ..describe import failure_sentence
+from ..feeding import Feeder
+from ..widgets import (AllDelays, DelaySlider, KeysFooter, MemoryView, StatusLine, Tapes,
+                       TextLine, TrainPanel)
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
 SHORT, TINY = 34, 24  # heights below which the training panel takes rows from the other views
-PASTE_SLICE = 4096  # symbols fed per session call while a long paste goes through
 FRAME_S = 1 / 30  # feed for about a frame, then let the screen draw and keys act
 
 _DELAY = Binding.Group("delay")
@@ -95,26 +98,37 @@ class EchoScreen(Screen):
     BINDINGS = BINDINGS
     AUTO_FOCUS = ""  # keys go to the tapes; the training form takes focus only when opened
 
-    def __init__(self, **kwargs) -> None:
+    session = var(None, always_update=True)  # the EchoSession in use; None while the first loads
+    revision = var(0, always_update=True)  # bumped when the stream, the delay or the model changes
+    delay = var(None)
+    show_memory = var(True, init=False)
+    every_delay = var(False, init=False)  # every delay's rows instead of the tapes
+
+    def __init__(self, loading: str = "the model", show_memory: bool = True, start_run=None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
-        self.queue = FeedQueue()
+        self.feeder = Feeder()
         self._pumping = False
+        self._loading, self._start_run = loading, start_run
+        self.set_reactive(EchoScreen.show_memory, show_memory)
 
     def compose(self) -> ComposeResult:
+        stream = (EchoScreen.session, EchoScreen.revision)
         yield Header()
-        yield DelaySlider(id="slider")
-        tapes = Tapes(id="tapes")
+        yield DelaySlider(id="slider").data_bind(EchoScreen.session, EchoScreen.delay)
+        tapes = Tapes(id="tapes").data_bind(*stream)
         tapes.border_title = "typed, and its echo"
         yield tapes
-        delays = AllDelays(id="delays", classes="-hidden")
+        delays = AllDelays(id="delays", classes="-hidden").data_bind(*stream)
         delays.border_title = "every delay at once (f4)"
         yield delays
-        memory = MemoryView(id="memory")
+        memory = MemoryView(id="memory", classes="" if self.show_memory else "-hidden")
         memory.border_title = "memory: hidden units × keys (−1 blue, +1 orange)"
-        yield memory
-        yield TrainPanel(start_run=self.app.start_run, id="train", classes="-hidden")
+        yield memory.data_bind(*stream)
+        yield TrainPanel(start_run=self._start_run, id="train",
+                         classes="-hidden").data_bind(EchoScreen.session)
         yield TextLine(id="notice")
-        yield TextLine(id="status")
+        yield StatusLine(self._loading, id="status").data_bind(*stream)
         yield KeysFooter(compact=True)
         yield Static("", id="too-small", markup=False)
 
@@ -125,16 +139,30 @@ class EchoScreen(Screen):
         self.slider = self.query_one(DelaySlider)
         self.train = self.query_one(TrainPanel)
         self.notice = self.query_one("#notice", TextLine)
-        self.status = self.query_one("#status", TextLine)
         self._fit(self.app.size.width, self.app.size.height)
-        self.memory.set_class(not self.app.show_memory, "-hidden")
-        self.refresh_views()
         self.call_after_refresh(self.app.start_loading)
+
+    # -- the session ----------------------------------------------------------------------
+    def use_session(self, session, refeed: str = "", said: str = "") -> None:
+        """`session` is shown from now on. `refeed`: what was typed, fed to it before any key
+        still waiting, then `said` starts the notice on how that went; else `said` is the
+        notice."""
+        self.session = self.feeder.session = session
+        self.delay = session.delay
+        if refeed:
+            self.feeder.refeed_first(refeed, said)
+        elif said:
+            self.say(said)
+        self.redraw()
+        self.kick()
+
+    def redraw(self) -> None:
+        """Every view redraws from the session (Textual paints at most once a frame)."""
+        self.revision += 1
 
     # -- size ---------------------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
-        self.call_after_refresh(self.refresh_views)  # the status line picks a form that fits
 
     def _fit(self, width: int, height: int) -> None:
         small = width < MIN_WIDTH or height < MIN_HEIGHT
@@ -153,7 +181,7 @@ class EchoScreen(Screen):
         # "ab", backspace, "c" would come out "ab" instead of "ac").
         if self.focused is not None:
             return  # the training form has the keys; its own bindings come first
-        session = self.app.session
+        session = self.session
         ch = typed_character(event)
         if not (ch is not None and session is not None and session.alphabet.id_of(ch) is not None):
             action = KEY_ACTIONS.get(event.key)
@@ -182,87 +210,40 @@ class EchoScreen(Screen):
     def feed_text(self, text: str) -> None:
         """Feed typed or pasted text: now if nothing waits before it, else after what waits."""
         self.tapes.follow()
-        session = self.app.session
-        if session is not None and not self.queue and len(text) <= PASTE_SLICE:
-            tally = Tally(left=len(text))
-            self._feed_now(text, tally)
-        else:
-            self.queue.push_text(text)
+        said = self.feeder.type(text)
+        if said is None:
             self.kick()
-        self.refresh_stream()
-
-    def refeed_first(self, text: str, label: str) -> None:
-        """Feed `text` before anything still queued (what was typed, to a new model); `label`
-        starts the notice that says how it went."""
-        self.queue.push_text_first(text, label)
-        self.kick()
+        else:
+            self.say(said)
+        self.redraw()
 
     @property
     def busy(self) -> bool:
-        return bool(self.queue) or self._pumping
+        """Keys or a paste wait to be fed."""
+        return self.feeder.waiting or self._pumping
 
     def kick(self) -> None:
-        if not self._pumping and self.app.session is not None and self.queue:
+        if not self._pumping and self.session is not None and self.feeder.waiting:
             self._pumping = True
             self.run_worker(self._pump(), group="feed", exclusive=False, exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:  # the pump: what waited is dropped, and said
-            self.queue.clear()
+            self.feeder.clear()
             self.say(failure_sentence(event.worker) + "; the keys still waiting were dropped")
-            self.refresh_views()
+            self.redraw()
 
     async def _pump(self) -> None:
         try:
-            while self.queue and self.app.session is not None and self.is_attached:
+            while self.feeder.waiting and self.session is not None and self.is_attached:
                 # a redraw costs tens of milliseconds: one per frame, not one per slice
-                frame_ends = time.perf_counter() + FRAME_S
-                while self.queue and time.perf_counter() < frame_ends:
-                    op = self.queue.pop(PASTE_SLICE)
-                    if op[0] == "feed":
-                        self._feed_now(op[1], op[2])
-                    else:
-                        self._backspace_now()
-                waiting = self.queue.waiting_chars()
-                if waiting:
-                    self.say(f"feeding the paste: {count(waiting, 'character')} to go")
-                    # the engine goes on with the paste while the screen draws
-                    self.app.session.feed_ahead(self.queue.next_text(PASTE_SLICE))
-                self.refresh_stream()
+                said = self.feeder.run_for(FRAME_S)
+                if said is not None:
+                    self.say(said)
+                self.redraw()
                 await asyncio.sleep(0)  # let the screen draw and other keys act
         finally:
             self._pumping = False
-
-    def _feed_now(self, text: str, tally: Tally) -> None:
-        session = self.app.session
-        steps = session.feed(text)
-        tally.add(len(text), steps, session.last_feed_skipped, session.last_skipped)
-        if tally.left > 0:
-            return  # the rest of this paste is still to come: report the whole of it then
-        if tally.label:
-            self.say(f"{tally.label}: re-fed {count(tally.steps, 'step')}" + (
-                f"; skipped {count(tally.skipped, 'character')} outside its alphabet "
-                f"({short_alphabet(session.alphabet)})"
-                if tally.skipped else ""))
-        elif tally.chars > 1:
-            self.say(self.paste_summary(tally) if tally.skipped else "")
-        elif tally.skipped:
-            self.say(f"{key_name(tally.last_skipped)} skipped: not in the model's "
-                     f"alphabet ({short_alphabet(session.alphabet)})")
-        else:
-            self.say("")
-
-    def paste_summary(self, tally: Tally) -> str:
-        return (f"fed {count(tally.steps, 'step')}; skipped {count(tally.skipped, 'character')} "
-                f"outside the model's alphabet ({short_alphabet(self.app.session.alphabet)})")
-
-    def _backspace_now(self) -> None:
-        session = self.app.session
-        if session.backspace():
-            self.say("")
-        elif session.steps:
-            self.say(f"cannot undo further: only the last {session.undo_steps:,} steps "
-                     "can be undone")
 
     def say(self, text: str) -> None:
         """Show `text` on the notice line ('' clears it)."""
@@ -271,24 +252,24 @@ class EchoScreen(Screen):
 
     # -- actions ------------------------------------------------------------------------
     def action_undo(self) -> None:
-        if self.app.session is None or self.queue:
-            self.queue.push_backspace()
-            self.kick()
+        said = self.feeder.backspace()
+        if said is None:
+            self.kick()  # it waits behind what is queued
             return
         self.tapes.follow()
-        self._backspace_now()
-        self.refresh_stream()
+        self.say(said)
+        self.redraw()
 
     def action_reset(self) -> None:
-        self.queue.clear()  # a reset also drops what was still waiting to be fed
-        if self.app.session is not None:
-            self.app.session.reset()
+        self.feeder.clear()  # a reset also drops what was still waiting to be fed
+        if self.session is not None:
+            self.session.reset()
         self.tapes.follow()
         self.say("reset: the stream and the GRU's memory are empty")
-        self.refresh_views()
+        self.redraw()
 
     def action_delay(self, step: int) -> None:
-        session = self.app.session
+        session = self.session
         if session is None:
             return
         if session.kind == "fixed":
@@ -300,24 +281,29 @@ class EchoScreen(Screen):
 
     def set_delay(self, delay: int) -> None:
         """Show the whole stream's echo at `delay` (no re-run: every head was kept)."""
-        if self.app.session is None:
+        if self.session is None:
             return
         try:
-            self.app.session.delay = delay
+            self.session.delay = delay
         except ValueError as e:
             self.say(str(e))
             return
-        self.refresh_views()
+        self.delay = delay
+        self.redraw()
 
     def action_toggle_memory(self) -> None:
-        self.app.show_memory = not self.app.show_memory
-        self.memory.set_class(not self.app.show_memory, "-hidden")
+        self.show_memory = not self.show_memory
+
+    def watch_show_memory(self, show: bool) -> None:
+        self.memory.set_class(not show, "-hidden")
 
     def action_toggle_delays(self) -> None:
-        every = self.tapes.display
+        self.every_delay = not self.every_delay
+
+    def watch_every_delay(self, every: bool) -> None:
         self.tapes.set_class(every, "-hidden")
         self.delays.set_class(not every, "-hidden")
-        self.refresh_views()
+        self.redraw()
 
     def action_toggle_train(self) -> None:
         opening = not self.train.display
@@ -344,8 +330,16 @@ class EchoScreen(Screen):
     def action_save_trained(self) -> None:
         self.train.save()
 
+    # the panel's requests (a message posted here stops here: Textual bubbles no further than
+    # the node that created it)
     def on_train_panel_use_model(self, message: TrainPanel.UseModel) -> None:
         self.app.use_trained(message.model, message.label)
+
+    def on_train_panel_save_model(self, message: TrainPanel.SaveModel) -> None:
+        self.app.save_trained(message.model, message.cfg, message.checkpoint)
+
+    def on_train_panel_notice(self, message: TrainPanel.Notice) -> None:
+        self.say(message.text)
 
     def action_scroll(self, rows: int) -> None:
         self.tapes.scroll_rows(rows)
@@ -361,48 +355,3 @@ class EchoScreen(Screen):
 
     def action_quit_hint(self) -> None:
         self.say("ctrl+c does not quit: press ctrl+q to quit")
-
-    # -- drawing ------------------------------------------------------------------------
-    def model_changed(self) -> None:
-        """A new model is in use: every view describes it from now on."""
-        self.memory.model_changed()
-        self.refresh_views()
-        self.kick()
-
-    def refresh_views(self) -> None:
-        """Redraw what shows the session and its delay; Textual paints at most once a frame,
-        however often this is called."""
-        if self.is_mounted:
-            self.slider.refresh()
-            self.refresh_stream()
-
-    def refresh_stream(self) -> None:
-        """Redraw what a step changes (not the slider: a frame costs less without it)."""
-        if not self.is_mounted:
-            return
-        for widget in (self.tapes, self.delays, self.memory):
-            if widget.display:
-                widget.refresh()
-        self.delays.update_note()
-        self.memory.update_note()
-        self.status.show(self.status_text(self.status.size.width or self.app.size.width))
-
-    def status_text(self, width: int = 200) -> str:
-        """Model kind, alphabet, hidden size, delay, steps, accuracy, confidence, the last
-        step's time: whole words, leaving out the least needed parts until the rest fits."""
-        s = self.app.session
-        if s is None:
-            weights = self.app.weights
-            return f"loading {weights.name if weights else 'the shipped text model'}…"
-        acc = f"{100 * s.accuracy:.1f}%" if s.scored else "–"
-        conf = f"{100 * s.mean_confidence:.0f}%" if s.steps else "–"
-        lat = f"{duration(s.last_step_s)}/step" if s.last_step_s is not None else ""
-        # (text, rank): the highest rank goes first when the line is too long
-        parts = [(s.kind, 5), (short_alphabet(s.alphabet), 4), (f"hidden {s.model.hidden_size}", 6),
-                 (f"delay {s.delay}", 0), (count(s.steps, "step"), 1), (f"acc {acc}", 2),
-                 (f"conf {conf}", 3), (lat, 7)]
-        parts = [p for p in parts if p[0]]
-        room = width - 2  # the line's padding
-        while len(parts) > 1 and len(" · ".join(t for t, _ in parts)) > room:
-            parts.remove(max(parts, key=lambda p: p[1]))
-        return " · ".join(t for t, _ in parts)

@@ -1,4 +1,5 @@
-"""The app's widgets: each is a view of the app's EchoSession, redrawn when it changes."""
+"""The app's widgets: each is a view of the echo screen's EchoSession, bound to it, redrawn when
+it changes."""
 
 from .delays import AllDelays
 from .footer import KeysFooter
@@ -8,8 +9,9 @@ from .memory import MemoryView
 from .plots import TrainingPlots
 from .prompt import PathPrompt
 from .slider import DelaySlider
+from .status import StatusLine
 from .tapes import Tapes
 from .train_panel import TrainPanel
 
 __all__ = ["AllDelays", "DelaySlider", "HelpScreen", "KeysFooter", "MemoryView", "PathPrompt",
-           "Tapes", "TextLine", "TrainingPlots", "TrainPanel"]
+           "StatusLine", "Tapes", "TextLine", "TrainingPlots", "TrainPanel"]

@@ -9,12 +9,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from .base import SessionView
+
 from .tapes import EchoStyles, append_echo, append_typed
 
 MARK = "▶"
 
 
-class AllDelays(Widget):
+class AllDelays(SessionView, Widget):
     """A typed row of the newest keys, then one echo row per delay, the current one marked.
 
     Rows scroll to keep the current delay in view when they do not all fit.
@@ -38,7 +40,7 @@ class AllDelays(Widget):
         return delays[first:first + room]
 
     def render(self) -> Text:
-        session = getattr(self.app, "session", None)
+        session = self.session
         if session is None:
             return Text("loading the model…")
         gw = self.gutter_width(session)
@@ -64,10 +66,13 @@ class AllDelays(Widget):
     def on_resize(self) -> None:
         self.update_note()
 
+    def stream_changed(self) -> None:
+        self.update_note()
+
     def update_note(self) -> None:
         """Say in the border when the rows do not all fit (set outside render: a border set
         while rendering is drawn a frame late, or never)."""
-        session = getattr(self.app, "session", None)
+        session = self.session
         shown = len(self.rows_shown(session)) if session is not None else 0
         note = (f"{shown} of {len(session.delays)} delays: ← → scroll"
                 if session is not None and shown < len(session.delays) else "")

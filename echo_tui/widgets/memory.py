@@ -24,6 +24,8 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from .base import SessionView
+
 LEVELS = 21  # colours from -1 to +1; the GRU's state lies in (-1, 1)
 NEGATIVE, NEUTRAL, POSITIVE = (59, 130, 246), (64, 64, 64), (249, 115, 22)
 MAX_LINES = 8  # unit lines at most (16 units), fewer when the terminal is short
@@ -65,7 +67,7 @@ def levels(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint((values + 1) * half), 0, LEVELS - 1).astype(np.int64)
 
 
-class MemoryView(Widget):
+class MemoryView(SessionView, Widget):
     """A heat map of hidden units over the newest keys; the newest column is the live state."""
 
     COMPONENT_CLASSES = {"memory--keys"}
@@ -74,10 +76,6 @@ class MemoryView(Widget):
         super().__init__(**kwargs)
         self._ranking: np.ndarray | None = None  # units, most worth showing first
         self.chosen_by = "read most by the heads"
-
-    @property
-    def session(self):
-        return getattr(self.app, "session", None)
 
     def model_changed(self) -> None:
         """Choose the units anew for the model now in use."""
@@ -140,6 +138,9 @@ class MemoryView(Widget):
         return max(len(" keys "), 2 * digits + 2)
 
     def on_resize(self) -> None:
+        self.update_note()
+
+    def stream_changed(self) -> None:
         self.update_note()
 
     def update_note(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events
 from textual.message import Message
+from textual.reactive import reactive, var
 from textual.widget import Widget
 
 LABEL = "delay "
@@ -21,6 +22,10 @@ class DelaySlider(Widget):
 
     COMPONENT_CLASSES = {"slider--thumb", "slider--track", "slider--hint"}
 
+    # bound from the screen: not its revision, so a keystroke does not redraw the slider
+    session = var(None, always_update=True)
+    delay = reactive(None)
+
     class Picked(Message):
         """A click chose a delay."""
 
@@ -32,8 +37,11 @@ class DelaySlider(Widget):
         super().__init__(**kwargs)
         self._spans: list[tuple[int, int, int]] = []  # (x from, x to, delay) of the drawn cells
 
+    def watch_session(self) -> None:
+        self.refresh()
+
     def render(self) -> Text:
-        session = getattr(self.app, "session", None)
+        session = self.session
         text = Text(LABEL, no_wrap=True, overflow="crop", end="")
         self._spans = []
         if session is None:

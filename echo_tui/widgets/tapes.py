@@ -11,6 +11,8 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
+from .base import SessionView
+
 GUTTER = ("typed ", " echo ")
 BLANK = "·"  # the echo's blank, drawn so a learner sees the model chose "no output"
 SPACE = "␣"  # a typed or echoed space, drawn so it is not mistaken for a blank
@@ -96,7 +98,7 @@ def append_typed(text: Text, typed: str, space_style) -> None:
         text.append(part)
 
 
-class Tapes(Widget):
+class Tapes(SessionView, Widget):
     """Rows of skip marks, `typed` and `echo`; wraps at the widget's width, the newest row in
     view unless scrolled back (keys or the mouse wheel; typing comes back to the newest).
 
@@ -115,7 +117,7 @@ class Tapes(Widget):
     # -- scrolling ----------------------------------------------------------------------
     def layout_rows(self) -> tuple[int, int, int, int]:
         """(steps per row, rows that fit, the newest row, the oldest kept row)."""
-        session = getattr(self.app, "session", None)
+        session = self.session
         width, height = self.content_size
         row_w = max(1, width - len(GUTTER[0]))
         rows = max(1, height // self.lines_per_row())
@@ -150,7 +152,7 @@ class Tapes(Widget):
 
     # -- drawing ------------------------------------------------------------------------
     def render(self) -> Text:
-        session = getattr(self.app, "session", None)
+        session = self.session
         if session is None:
             return Text("loading the model… keys you type now are kept and fed once it is ready",
                         style=self.get_component_rich_style("tapes--blank"))

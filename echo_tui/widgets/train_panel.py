@@ -19,6 +19,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.reactive import var
 from textual import events
 from textual.widgets import Button, Input, Label, Select
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -31,7 +32,6 @@ from .tapes import EchoStyles, append_echo, append_typed
 KINDS = [("variable", "variable"), ("fixed", "fixed")]
 ALPHABETS = [("letters", "letters"), ("alnum", "alnum"), ("text", "text")]
 LEARN_CHARS = 512  # typed characters re-echoed at each check: enough history for any delay
-MAX_DELAY, MAX_HIDDEN = 64, 1024
 
 
 class LearningRow(TextLine):
@@ -72,6 +72,22 @@ class TrainPanel(Vertical):
         def __init__(self, model, label: str) -> None:
             super().__init__()
             self.model, self.label = model, label
+
+    class SaveModel(Message):
+        """A trained model is to be saved (the app asks where)."""
+
+        def __init__(self, model, cfg, checkpoint) -> None:
+            super().__init__()
+            self.model, self.cfg, self.checkpoint = model, cfg, checkpoint
+
+    class Notice(Message):
+        """Something for the notice line, where the learner looks."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    session = var(None)  # bound from the screen: the learning row re-echoes what was typed
 
     def __init__(self, start_run: Callable | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -166,6 +182,7 @@ class TrainPanel(Vertical):
 
     def config(self):
         """The TrainConfig the form asks for; ValueError with one sentence when it cannot be."""
+        from trainer.limits import MAX_DELAY, MAX_HIDDEN
         from trainer.recipes import config, recipe_for
 
         kind, alphabet = self._select("kind"), self._select("alphabet")
@@ -232,13 +249,13 @@ class TrainPanel(Vertical):
         if self.model is None:
             self._nothing_yet("to save")
             return
-        self.app.save_trained(self.model, self.cfg, self.checkpoint)
+        self.post_message(self.SaveModel(self.model, self.cfg, self.checkpoint))
 
     def _nothing_yet(self, what: str) -> None:
         """A key that has nothing to act on says so, rather than nothing."""
         when = ("after its first check" if self.running
                 else "train one first: ctrl+t, then Enter")
-        self.screen.say(f"no model trained here yet {what}: {when}")
+        self.post_message(self.Notice(f"no model trained here yet {what}: {when}"))
 
     def label(self) -> str:
         return f"trained here ({self.cfg.kind}, {self.cfg.alphabet}, step {self.checkpoint.step:,})"
@@ -251,7 +268,7 @@ class TrainPanel(Vertical):
             self._buttons()
             sentence = failure_sentence(event.worker)
             self.say(f"training stopped: {sentence}")
-            self.screen.say(sentence)
+            self.post_message(self.Notice(sentence))
 
     @work(thread=True, exclusive=True, group="relay", exit_on_error=False)
     def _relay(self, run) -> None:
@@ -279,7 +296,7 @@ class TrainPanel(Vertical):
                 return
 
     def _typed_and_delay(self) -> tuple[str, int | None]:
-        s = self.app.session
+        s = self.session
         return (s.typed[-LEARN_CHARS:], s.delay) if s is not None else ("", None)
 
     def _take(self, run, kind: str, body, learned) -> None:
