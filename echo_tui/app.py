@@ -11,11 +11,10 @@ fast.
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
@@ -27,13 +26,13 @@ from textual.screen import Screen
 
 from textual.worker import Worker, WorkerState
 
-from .describe import (JOBS, count, describe_alphabet, error_text, failure_sentence, one_line,
-                       short_alphabet)
+from .describe import JOBS, count, error_text, failure_sentence, one_line
 from .models import SHIPPED, SHIPPED_NAMES, ModelChoice, ModelCycle, open_session
 from .screens import EchoScreen
 from .screens.echo import BINDINGS as SCREEN_BINDINGS
 from .terminal import driver_for
 from .widgets import HelpScreen, PathPrompt
+from .widgets.help_text import INTRO, help_sections
 
 # a signal ends the app as a quit does (terminal restored, training stopped), with its status
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -97,13 +96,7 @@ class EchoApp(App):
         self.torch_at_first_frame = "torch" in sys.modules  # the bench checks it stays False
         self._load(self.current, self.start_delay, switching=False)
 
-    # -- what the tests and the bench drive ------------------------------------------------
-    def feed_text(self, text: str) -> None:
-        self.main.feed_text(text)
-
-    def action_reset(self) -> None:
-        self.main.action_reset()
-
+    # -- waiting for the app (the bench and the tests) -------------------------------------
     @property
     def busy(self) -> bool:
         """True while keys or a paste wait to be fed, or a model is loading."""
@@ -202,14 +195,13 @@ class EchoApp(App):
     @work(thread=True, group="save", exit_on_error=False)
     def _save(self, model, cfg, checkpoint, path: Path) -> None:
         from trainer import save_model
+        from trainer.config import resolve_device, run_metadata
         from trainer.outpath import reason, write_fallback
         from trainer.weights import model_bytes
 
-        meta = dict(recipe="echo-tui", config=json.dumps(asdict(cfg)), seed=cfg.seed,
-                    device=cfg.device, train_steps=checkpoint.step,
-                    train_seconds=f"{checkpoint.seconds:.2f}", train_samples=checkpoint.samples,
-                    heldout_accuracy=f"{checkpoint.heldout:.6f}",
-                    command="echo-tui training panel")
+        # what every saved file records, as echo-train's do; the device the child resolved
+        cfg = replace(cfg, device=resolve_device(cfg.device))
+        meta = run_metadata(cfg, checkpoint, recipe="echo-tui", command="echo-tui training panel")
         try:
             written = save_model(model, path, **meta)
         except ValueError as e:  # refused before writing (a directory, a pipe): choose again
@@ -246,82 +238,17 @@ class EchoApp(App):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
-        help_screen = HelpScreen(self.help_intro(), self.help_sections(), self.main.feed_text)
-        self.push_screen(help_screen, help_screen.deliver)
-
-    def help_intro(self) -> str:
-        return ("Each key you type is one step of a GRU, its memory kept from key to key. Under "
-                "what you typed is its echo at the chosen delay.")
-
-    def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        s = self.session
-        alphabet = short_alphabet(s.alphabet) if s is not None else "symbols"
-        reads = (f"{describe_alphabet(s.alphabet)}; "
-                 f"{'upper case folds to lower' if s.alphabet.case == 'fold' else 'case kept'}"
-                 if s is not None else "the model's symbols")
         keys: dict[str, list[str]] = {}
         for binding in SCREEN_BINDINGS:
             if binding.tooltip:
                 keys.setdefault(binding.tooltip, []).append(self.get_key_display(binding))
-        return [
-            ("Keys", [
-                (alphabet, f"one GRU step each: {reads}"),
-                ("other keys", "Enter, Tab and any key outside the alphabet: no step, kept as "
-                               "typed, marked over the next typed key, named on the notice line"),
-                ("paste", "every character in order, exactly as if typed"),
-                *((" or ".join(k), what) for what, k in keys.items()),
-                ("^p", "commands: reset, set delay, switch or open a model, views…"),
-                ("click the slider", "set the delay"),
-                ("mouse wheel", "scroll the tapes"),
-            ]),
-            ("The tapes", [
-                ("·", "a blank: the model's 'nothing yet' (the first keys have no echo)"),
-                ("␣", "a space (the text model reads it)"),
-                ("red, underlined", "a mistake: not the key typed as many steps back as the "
-                                    "delay"),
-                ("blue tint", "the model was unsure of its answer: light under 99% sure, deeper "
-                              "under 90%, deepest under 50% (a tinted answer can be right)"),
-                ("marks above", "keys that were no step, over the next typed key: the key "
-                                "itself (↵ Enter, ⇥ Tab, ␣ space) or, circled, how many "
-                                "(② two … ⑨ nine, ⋯ ten or more)"),
-                ("backspace", "takes back the last step and the keys skipped after it"),
-            ]),
-            ("Every delay at once (f4)", [
-                ("rows", "one per delay: that head's echo of the newest keys; ▶ marks the "
-                         "current delay; mistakes and doubt as on the tapes"),
-            ]),
-            ("Memory over time (f2)", [
-                ("rows", "hidden units over the newest keys: blue −1, grey 0, orange +1; each "
-                         "line is two units, labelled upper/lower (▀ upper, its background "
-                         "lower)"),
-                ("which units", "all when they fit; else those the heads read most, kept "
-                                "while you type; ^p 'Memory: choose…' picks those that vary "
-                                "most now"),
-            ]),
-            ("Training (ctrl+t)", [
-                ("form", "kind, alphabet, delay, hidden size from the recipes; Enter starts "
-                         "from any field; the measured time of the recipe is shown"),
-                ("by delay", "held-out accuracy of each delay's head at the last check, on a "
-                             "log scale of the error (a row each from 90% to 99%, 99.9%, "
-                             "99.99%): green passed the target, blue in training, orange next "
-                             "in the curriculum, grey later"),
-                ("worst", "the worst held-out accuracy of the delays in training, check by "
-                          "check, on the same scale"),
-                ("loss", "the training loss on a log scale from 0.001 to 10"),
-                ("learning", "your text echoed by the model as it was at the last check"),
-            ]),
-            ("The status line", [
-                ("acc", "share of echoes at this delay that were right, over every step since "
-                        "the reset that has a symbol to echo"),
-                ("conf", "the model's mean probability for its own answers at this delay"),
-                ("µs/step", "time the GRU took per step for the last key or paste"),
-            ]),
-        ]
+        help_screen = HelpScreen(INTRO, help_sections(self.session, keys), self.main.feed_text)
+        self.push_screen(help_screen, help_screen.deliver)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Reset", "Forget the stream and the GRU's memory (ctrl+r)",
-                            self.action_reset)
+                            self.main.action_reset)
         if self.session is not None:
             # padded with spaces, which sort before digits: the palette lists its entries by
             # title, and "Set delay 10" came before "Set delay 2"

@@ -158,7 +158,7 @@ async def app_figures(sizes: dict) -> dict:
                 await asyncio.sleep(0)
         keys_per_s = sizes["keys"] / (time.perf_counter() - t0)
 
-        app.action_reset()
+        app.main.action_reset()
         text = _letters(sizes["paste"], seed=2, symbols=s.alphabet.symbols)
         t0 = time.perf_counter()
         app.post_message(events.Paste(text))
@@ -194,14 +194,14 @@ async def view_figures(steps: int) -> dict:
             paste = _letters(min(n, 100_000), seed=3, symbols=model.alphabet.symbols)
             while session.steps < n:
                 session.feed(paste[:n - session.steps])
-            app.session = session
+            app.main.use_session(session)
             for widget, draw in ((app.main.query_one(Tapes), lambda w: w.render()),
                                  (app.main.query_one(AllDelays), lambda w: w.render()),
                                  (app.main.query_one(MemoryView),
                                   lambda w: w.render_lines_for())):
                 if not widget.display:  # every delay at once takes the tapes' place (f4)
                     app.main.action_toggle_delays()
-                app.main.refresh_views()
+                app.main.redraw()
                 await pilot.pause()
                 assert widget.display and widget.content_size.width > 0
                 times = []

@@ -139,10 +139,12 @@ class Feeder:
         operation that finished, or of the paste still going through."""
         said = None
         ends = time.perf_counter() + seconds
-        while self.queue and time.perf_counter() < ends:
+        while self.queue:  # at least one operation, however short the time
             op = self.queue.pop(PASTE_SLICE)
             note = self._feed(op) if isinstance(op, Text) else self._backspace()
             said = note if note is not None else said
+            if time.perf_counter() >= ends:
+                break
         waiting = self.queue.waiting_chars()
         if waiting:
             # the engine goes on with the paste while the screen draws

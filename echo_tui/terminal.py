@@ -10,6 +10,9 @@ Textual 8.2.8's Linux driver has two ways to lose a session to a keystroke:
 `GuardedLinuxDriver` is the Linux driver with both fixed: invalid bytes decode to U+FFFD (a
 character outside every alphabet: a skipped, marked key), and `PasteGuard` hides every ESC inside
 a paste from the parser and puts it back in the Paste event, so a paste is always text.
+
+This is the one module that uses a private Textual name (`textual._xterm_parser`, the parser
+itself, which the guard must sit in front of); pyproject pins Textual to the version tested.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import selectors
 from codecs import getincrementaldecoder
 
 from textual import events
-from textual._loop import loop_last
 from textual._xterm_parser import BRACKETED_PASTE_END, BRACKETED_PASTE_START, XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
@@ -119,10 +121,11 @@ class GuardedLinuxDriver(LinuxDriver):
         # the messages
         selector = selectors.SelectSelector()
         selector.register(self.fileno, selectors.EVENT_READ)
-        terminal = TerminalInput(self._debug)
+        terminal = TerminalInput()
 
         def process(selector_events, final: bool = False) -> None:
-            for last, (_key, mask) in loop_last(selector_events):
+            for k, (_key, mask) in enumerate(selector_events):
+                last = k == len(selector_events) - 1
                 if mask & selectors.EVENT_READ:
                     data = os.read(self.fileno, 1024 * 4)
                     if not data:

@@ -2,9 +2,9 @@
 
 A process, not a thread: the GIL never stalls the keys, and cancelling is a kill that leaves
 nothing running. The child runs at a lower priority on all but one core, so the app keeps one
-for the keys. At every held-out check it writes one frame: a JSON header with its figures, then
-the weights as safetensors bytes (the one format echo-gru reads weights in). Nothing is
-pickled. `python -m echo_tui.training CONFIG_JSON` is the child.
+for the keys. At every held-out check it writes one frame (`frames`): a JSON header with its
+figures, then the weights as safetensors bytes (the one format echo-gru reads weights in).
+Nothing is pickled. `python -m echo_tui.training CONFIG_JSON` is the child.
 
 The child is not trusted to be well: every frame is checked (sizes bounded before anything is
 allocated, the header a JSON object of known kind and typed figures, the weights finite and of
@@ -13,45 +13,32 @@ stalled, its stderr is kept only as a bounded tail, it is reaped when it ends, a
 the app does (it watches its stdin, a pipe only the app holds). Each failure reaches the panel
 as one sentence.
 
-No Textual here: the app's training panel is a view of a `TrainingRun`.
+A run says what happens as `Checked`, `Finished` and `Failed`. No Textual here: the app's
+`TrainingControl` follows a `TrainingRun`, and its training panel shows it.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import queue
-import struct
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+from .frames import (PARENT_ENV, PAYLOAD_FALLBACK, FrameError, checked_header, clip,
+                     die_with_parent, read_frame, write_frame)
+
 # the cores this process may run on (a container or taskset can allow fewer than the machine has)
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-_LENGTH = struct.Struct("<Q")
 
-HEADER_MAX = 64 * 1024  # bytes of a frame's JSON header (a check's is under 2 KB)
 PAYLOAD_SLACK = 1024 * 1024  # payload bound: twice the weights' bytes for the config, plus this
-PAYLOAD_FALLBACK = 256 * 1024 * 1024  # ...or this, where the config's model cannot be sized
 STDERR_TAIL = 64 * 1024  # bytes of the child's stderr kept: its last words are at the end
-MESSAGE_MAX = 300  # characters of any sentence from the child shown on the panel
 STALL_FLOOR_S = 30.0  # the child's start-up (importing torch: ~5 s on a slow laptop; CUDA's)
 SLOW_FLOPS = 2e9  # a pace below any machine's: this 2-core Xeon trains at ~60 GFLOP/s a thread
 REAP_WAIT_S = 5.0  # after its stdout ends, the child has this long to exit before it is killed
-PARENT_GONE_EXIT = 3  # the child's exit status when the app is gone
-_PARENT_ENV = "ECHO_GRU_TRAINING_PARENT"  # the app's pid, where the child may set PDEATHSIG
-
-
-class FrameError(ValueError):
-    """A frame from the child that is not as `write_frame` writes them; the text says why."""
-
-
-def _clip(text: str, most: int = MESSAGE_MAX) -> str:
-    return text if len(text) <= most else text[:most - 1] + "…"
-
 
 @dataclass
 class Checkpoint:
@@ -89,162 +76,54 @@ class Checkpoint:
         expected = model.state_dict()
         if set(tensors) != set(expected):
             odd = sorted(set(tensors) ^ set(expected))
-            raise ValueError(_clip(f"the checkpoint's weights are not this model's tensors "
-                                   f"({', '.join(odd)})", 200))
+            raise ValueError(clip(f"the checkpoint's weights are not this model's tensors "
+                                  f"({', '.join(odd)})", 200))
         for name, want in expected.items():
             got = tensors[name]
             if tuple(got.shape) != tuple(want.shape):
-                raise ValueError(_clip(f"the checkpoint's weights do not fit the model ({name} "
-                                       f"is {list(got.shape)}, not {list(want.shape)})", 200))
+                raise ValueError(clip(f"the checkpoint's weights do not fit the model ({name} "
+                                      f"is {list(got.shape)}, not {list(want.shape)})", 200))
             if not got.dtype.is_floating_point:
-                raise ValueError(_clip(f"the checkpoint's weights do not fit the model ({name} "
-                                       f"holds {got.dtype}, not floating point)", 200))
+                raise ValueError(clip(f"the checkpoint's weights do not fit the model ({name} "
+                                      f"holds {got.dtype}, not floating point)", 200))
             if not bool(torch.isfinite(got).all()):
                 raise ValueError("the checkpoint's weights hold NaN or infinite values")
         model.load_state_dict(tensors)
         return model.eval()
 
 
-def write_frame(out, kind: str, header: dict, payload: bytes = b"") -> None:
-    head = json.dumps({"kind": kind, **header}).encode()
-    out.write(_LENGTH.pack(len(head)) + head + _LENGTH.pack(len(payload)) + payload)
-    out.flush()
+@dataclass(frozen=True)
+class Checked:
+    """A held-out check of a run that goes on."""
+
+    checkpoint: Checkpoint
 
 
-def read_frame(stream, payload_max: int = PAYLOAD_FALLBACK) -> tuple[dict, bytes] | None:
-    """(header, payload) of the next frame, or None at the end of the stream; EOFError when the
-    stream ends inside a frame, FrameError when the frame is not one `write_frame` writes. A
-    length over its bound (HEADER_MAX, `payload_max`) is refused before anything is read."""
-    head = _read_part(stream, HEADER_MAX, "header", first=True)
-    if head is None:
-        return None
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FrameError("header is not UTF-8 text") from None
-    try:
-        header = json.loads(text)
-    except (ValueError, RecursionError):
-        raise FrameError("header is not JSON") from None
-    if not isinstance(header, dict):
-        raise FrameError("header is not a JSON object")
-    return header, _read_part(stream, payload_max, "payload")
+@dataclass(frozen=True)
+class Finished:
+    """The run's end: its last check (`final`), or None when it ended before its first."""
+
+    checkpoint: Checkpoint | None
 
 
-def _read_part(stream, most: int, what: str, first: bool = False) -> bytes | None:
-    raw = stream.read(_LENGTH.size)
-    if first and not raw:
-        return None
-    if len(raw) != _LENGTH.size:
-        raise EOFError
-    (n,) = _LENGTH.unpack(raw)
-    if n > most:
-        raise FrameError(f"a {what} of {n:,} bytes, over the {most:,} allowed")
-    data = stream.read(n)
-    if len(data) != n:
-        raise EOFError
-    return data
+@dataclass(frozen=True)
+class Failed:
+    """The run's end in one sentence (the child's error, or why it could not be followed)."""
+
+    text: str
 
 
-_FIGURES = {"step": int, "seconds": float, "samples": int, "loss": float, "heldout": float,
-            "trained_delay": int, "reached": bool}
-_OPTIONAL = {"final": bool, "by_delay": list}
-_TYPE_WORDS = {int: "a whole number, 0 or more", float: "a finite number, 0 or more",
-               bool: "true or false", list: "a list of accuracies from 0 to 1"}
+RunMessage = Checked | Finished | Failed
 
 
-def _number(value) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value) and value >= 0
-    except OverflowError:  # an int too large for a float
-        return False
-
-
-def _typed(value, kind: type) -> bool:
-    if kind is bool:
-        return isinstance(value, bool)
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    if kind is float:
-        return _number(value)
-    return isinstance(value, list) and all(_number(v) and v <= 1 for v in value)
-
-
-def frame_message(header: dict, payload: bytes, cfg: dict | None = None) -> tuple:
-    """What a frame says: ("check" | "done", Checkpoint | None) or ("error", text); FrameError
-    when its header is not one the child writes (of the run of `cfg`, where given)."""
-    if "kind" not in header:
-        raise FrameError("header has no kind")
-    kind = header["kind"]
-    if kind not in ("check", "done", "error"):
-        raise FrameError(_clip(f"unknown kind {kind!r}", 80))
-    figures = {k: v for k, v in header.items() if k != "kind"}
+def frame_message(header: dict, payload: bytes, cfg: dict | None = None) -> RunMessage:
+    """What a frame says; FrameError when its header is not one the child writes (of the run
+    of `cfg`, where given)."""
+    kind, fields = checked_header(header, cfg)
     if kind == "error":
-        if not isinstance(figures.get("message"), str):
-            raise FrameError("an error without a message text")
-        return "error", _clip(figures["message"])
-    if kind == "done" and not figures:
-        return "done", None  # ended before its first check
-    for name in _FIGURES:
-        if name not in figures:
-            raise FrameError(f"a {kind} without {name}")
-    for name, value in figures.items():
-        expected = _FIGURES.get(name, _OPTIONAL.get(name))
-        if expected is None:
-            raise FrameError(_clip(f"a {kind} with an unknown field {name!r}", 80))
-        if not _typed(value, expected):
-            raise FrameError(f"{name} is not {_TYPE_WORDS[expected]}")
-    if figures["heldout"] > 1:
-        raise FrameError("heldout is over 1")
-    if cfg is not None:
-        if figures["trained_delay"] > cfg["delay"]:
-            raise FrameError("trained_delay is past the run's delay")
-        if len(figures.get("by_delay", ())) > cfg["delay"] + 1:
-            raise FrameError("by_delay has more delays than the model")
-    figures = {k: float(v) if _FIGURES.get(k) is float else v for k, v in figures.items()}
-    if "by_delay" in figures:
-        figures["by_delay"] = [float(v) for v in figures["by_delay"]]
-    return kind, Checkpoint(weights=payload, **figures)
-
-
-def die_with_parent() -> None:
-    """In the child, first: end this process at once when the app is gone, however it went.
-
-    The app holds the only write end of the child's stdin, so its death, even by SIGKILL,
-    closes that pipe: a daemon thread reads stdin until EOF, then calls os._exit. Where the app
-    started the child from its main thread, it names itself in the environment and, on Linux,
-    the kernel is also asked to SIGKILL the child when that thread ends (PR_SET_PDEATHSIG),
-    which also ends a child that is stopped, or wedged where the watch cannot run."""
-    parent = os.environ.pop(_PARENT_ENV, None)
-    if parent and sys.platform.startswith("linux"):
-        try:
-            import ctypes
-            import signal
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-        if str(os.getppid()) != parent:  # the app was gone before the kernel was asked
-            os._exit(PARENT_GONE_EXIT)
-    try:
-        import stat
-
-        if not stat.S_ISFIFO(os.fstat(0).st_mode):
-            return  # not started by the app (a terminal, /dev/null): nothing to watch
-    except OSError:
-        return
-
-    def watch() -> None:
-        try:
-            while os.read(0, 65536):
-                pass
-        except OSError:
-            pass
-        os._exit(PARENT_GONE_EXIT)
-
-    threading.Thread(target=watch, daemon=True, name="echo-gru parent watch").start()
+        return Failed(fields["message"])
+    checkpoint = Checkpoint(weights=payload, **fields) if fields else None
+    return Checked(checkpoint) if kind == "check" else Finished(checkpoint)
 
 
 def _meta_model(cfg: dict):
@@ -305,11 +184,12 @@ def child(cfg: dict, out) -> int:
     import torch
     from safetensors.torch import save
 
+    from trainer.config import resolve_device
     from trainer.train import TrainConfig, TrainingDiverged, train
 
     torch.set_num_threads(max(1, CORES - 1))
-    if cfg.get("device") == "auto":
-        cfg = {**cfg, "device": "cuda" if torch.cuda.is_available() else "cpu"}
+    if cfg.get("device") == "auto":  # the one rule: CUDA, then MPS, then the CPU
+        cfg = {**cfg, "device": resolve_device("auto")}
     last: list[tuple[dict, bytes]] = []
 
     def on_check(model, p) -> None:
@@ -356,7 +236,7 @@ class TrainingRun:
         self._stderr_done = threading.Event()
         self._process: subprocess.Popen | None = None
         self._heard = 0.0  # time.monotonic() of the child's start, then of its last frame
-        self._final: tuple | None = None  # the run's last word: every later get() returns it
+        self._final: Failed | None = None  # the run's last word: every later get() returns it
         self._truncated = False  # stdout ended inside a frame
 
     def start(self) -> None:
@@ -364,7 +244,7 @@ class TrainingRun:
         # PR_SET_PDEATHSIG fires when the thread that spawned the child ends: only the main
         # thread lives as long as the app, so only from there may the child ask for it
         if threading.current_thread() is threading.main_thread():
-            env = {**os.environ, _PARENT_ENV: str(os.getpid())}
+            env = {**os.environ, PARENT_ENV: str(os.getpid())}
         self._heard = time.monotonic()
         # stdin: a pipe only this process holds, closed by its death (see die_with_parent)
         self._process = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
@@ -406,15 +286,15 @@ class TrainingRun:
             except FrameError as e:
                 self._fail(f"the training process sent a malformed message ({e})")
             except BaseException as e:  # noqa: BLE001 - the panel must hear of it, whatever it is
-                self._fail(_clip(f"the training process's messages could not be read "
-                                 f"({type(e).__name__}: {e})"))
+                self._fail(clip(f"the training process's messages could not be read "
+                                f"({type(e).__name__}: {e})"))
             finally:
                 self._reap()
         finally:
             self._messages.put(None)  # the end: the child has gone
 
     def _fail(self, sentence: str) -> None:
-        self._messages.put(("error", sentence))
+        self._messages.put(Failed(sentence))
         self._kill()
 
     def _kill(self) -> None:
@@ -441,9 +321,10 @@ class TrainingRun:
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def get(self, timeout: float) -> tuple | None:
-        """The next message, ("check" | "done", Checkpoint | None) or ("error", text), or None
-        when none came within `timeout` seconds. After an error every call returns it."""
+    def get(self, timeout: float) -> RunMessage | None:
+        """The next message (`Checked`, `Finished` or `Failed`), or None when none came within
+        `timeout` seconds. After a `Failed` every call returns it, and the end of the child is
+        one (its last words)."""
         if self._final is not None:
             return self._final
         try:
@@ -451,12 +332,12 @@ class TrainingRun:
         except queue.Empty:
             return self._stalled()
         if got is None:
-            self._final = ("error", self._last_words())
-        elif got[0] == "error":
+            self._final = Failed(self._last_words())
+        elif isinstance(got, Failed):
             self._final = got
         return self._final or got
 
-    def _stalled(self) -> tuple | None:
+    def _stalled(self) -> Failed | None:
         """The run's end when the child has sent nothing for longer than `stall_after`."""
         if self.stall_after is None or self._process is None:
             return None
@@ -465,10 +346,10 @@ class TrainingRun:
             return None
         if self.alive:
             self._kill()
-            self._final = ("error", f"the training process has sent nothing for {silent:.0f} s "
-                                    "(stopped or hung)")
+            self._final = Failed(f"the training process has sent nothing for {silent:.0f} s "
+                                 "(stopped or hung)")
         else:  # it has ended, but something else holds its stdout open
-            self._final = ("error", self._last_words())
+            self._final = Failed(self._last_words())
         return self._final
 
     def _last_words(self) -> str:
@@ -477,8 +358,8 @@ class TrainingRun:
                  if line.strip()]
         code = self._process.poll() if self._process else None
         how = "ended in the middle of a message" if self._truncated else "ended"
-        return _clip(f"the training process {how} (exit status {code})"
-                     + (f": {lines[-1]}" if lines else ""))
+        return clip(f"the training process {how} (exit status {code})"
+                    + (f": {lines[-1]}" if lines else ""))
 
     def cancel(self) -> None:
         """Stop the child now; returns once it is gone (within a second)."""

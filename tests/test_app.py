@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 import torch
-from conftest import (batch_echo, fake_clock, keys, ready, screen_text, settle, shown, tape_lines,
+from helpers import (batch_echo, fake_clock, keys, ready, screen_text, settle, shown, tape_lines,
                       until)
 from textual import events
 from textual.widgets import Input
@@ -17,6 +17,7 @@ from textual.widgets import Input
 from echo_tui import EchoSession, create_app
 from echo_tui.cli import main
 from echo_tui.feeding import PASTE_SLICE
+from echo_tui.screens import echo as echo_screen
 from echo_tui.screens.echo import MIN_HEIGHT, MIN_WIDTH
 from echo_tui.widgets import AllDelays, DelaySlider, HelpScreen, MemoryView, PathPrompt, Tapes
 from echo_tui.widgets.memory import LEVELS, levels
@@ -238,8 +239,10 @@ async def test_a_long_paste_is_summed_up_whole_not_by_its_last_slice():
                                "outside the model's alphabet (a–z)")
 
 
-async def test_long_paste_keeps_the_screen_responsive_and_the_newest_key_in_view(variable_model):
-    # long enough to take many frames even at the lean engine's 100,000+ symbols a second
+async def test_long_paste_keeps_the_screen_responsive_and_the_newest_key_in_view(
+        variable_model, monkeypatch):
+    # a frame's worth of feeding is one slice here, however fast the machine: 41 frames
+    monkeypatch.setattr(echo_screen, "FRAME_S", 0.0)
     text = random_text(40 * PASTE_SLICE + 123, seed=11)
     app = create_app(weights=VARIABLE, delay=2)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -294,7 +297,7 @@ async def test_the_tapes_scroll_back_through_a_long_stream():
     app = create_app(weights=VARIABLE, delay=0)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        app.feed_text(text)
+        app.main.feed_text(text)
         await settle(pilot)
         tapes = app.main.query_one(Tapes)
         row_w, rows, newest, oldest = tapes.layout_rows()
@@ -462,7 +465,7 @@ async def test_every_delay_at_once_shows_each_heads_echo_of_the_newest_keys(vari
     async with app.run_test(size=(80, 40)) as pilot:
         await ready(pilot)
         text = random_text(100, seed=3)
-        app.feed_text(text)
+        app.main.feed_text(text)
         await keys(pilot, "f4")
         view = app.main.query_one(AllDelays)
         assert view.display and not app.main.query_one(Tapes).display

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import string
 
-from conftest import batch_echo, keys, ready, shown, tape_lines
+from helpers import batch_echo, keys, ready, shown, tape_lines
 from textual import events
 
 from echo_tui import create_app

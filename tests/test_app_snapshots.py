@@ -14,7 +14,7 @@ slider_moved, fixed_model, skipped_keys_are_marked, smallest_terminal.
 
 from __future__ import annotations
 
-from conftest import fake_clock, keys, ready, settle
+from helpers import fake_clock, keys, ready, settle
 from training_runs import ReplayRun, recorded_checkpoints
 
 from echo_tui import create_app
@@ -108,7 +108,7 @@ def test_long_stream_wraps_and_scrolls_back(snap_compare, untrained_weights):
     async def run_before(pilot):
         await ready(pilot)
         await keys(pilot, "f2")
-        pilot.app.feed_text("thequickbrownfoxjumpsoverthelazydog" * 12)
+        pilot.app.main.feed_text("thequickbrownfoxjumpsoverthelazydog" * 12)
         await settle(pilot)
         await keys(pilot, "up", "up")
 

@@ -3,7 +3,7 @@
 import pytest
 
 from trainer import WeightsError, load_model
-from trainer import weights as weights_mod
+from trainer import header as header_mod
 from weights_corpus import CORPUS, PAYLOAD_MARK, expected_fault
 
 
@@ -26,7 +26,7 @@ def test_unreadable_file(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(weights_mod, "open", denied, raising=False)
+    monkeypatch.setattr(header_mod, "open", denied, raising=False)
     with pytest.raises(WeightsError) as e:
         load_model(path)
     assert str(e.value) == f"{path}: cannot be read (Permission denied)"

@@ -2,12 +2,15 @@ import json
 import math
 import os
 import subprocess
+from dataclasses import replace
 
 import pytest
 import torch
 
 from trainer import N, idx_to_onehot
-from trainer import baselines, bench
+from trainer.bench import baselines, run
+from trainer.bench.report import session_table
+from trainer.bench.targets import THRESHOLDS, key, speedup, targets, time_to
 from trainer.cli import main
 from trainer.data import echo_target
 from trainer.evaluate import seed_accuracies, stream_accuracies
@@ -15,56 +18,90 @@ from trainer.evaluate import seed_accuracies, stream_accuracies
 
 # -- the quick benchmark, end to end -----------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
+# --quick, shrunk further for the suite: every part still runs (both recipes and both baselines
+# train and are checked, both `echo-train` commands run for real, then the app's benchmark), on
+# the smallest sizes that still take each path.
+TINY = dict(baseline_cap_s={"fixed": 0.05, "variable": 0.05}, ours_max_seconds=0.05,
+            end_to_end_steps=1, heldout_chars=200, confirm_chars=400, stream_steps=100,
+            stream_count=1)
+# the end-to-end commands' models: their final check is most of their time, and it scales with
+# the hidden size
+TINY_MODEL = ["--hidden", "8"]
+# the app's benchmark, run as `python -m echo_tui.bench --json --quick` with its quick sizes
+# shrunk in its own process
+TINY_APP = dict(keys=50, session_keys=200, paste=2_000, view_steps=2_000, train_steps=5)
+TINY_APP_SCRIPT = (f"import sys, echo_tui.bench as b; assert set({TINY_APP}) <= set(b.QUICK); "
+                   f"b.QUICK.update({TINY_APP}); sys.exit(b.main(sys.argv[1:]))")
+TABLES = ("Training, fixed delay", "Training, variable delay", "End to end",
+          "Session against PyTorch", "The app (headless", "Redrawing each view",
+          "Training in the app")
+
+
+def test_the_quick_bench_runs_end_to_end_and_writes_its_figures(tmp_path, monkeypatch):
     from trainer import report
 
-    path = tmp_path_factory.mktemp("bench") / "bench.json"
-    with report.console.capture() as output:
+    monkeypatch.setattr(run, "QUICK", replace(run.QUICK, **TINY))
+    command, app_command = run.end_to_end_command, run.app_command
+    monkeypatch.setattr(run, "end_to_end_command", lambda *a: command(*a) + TINY_MODEL)
+
+    def tiny_app_command(quick: bool) -> list[str]:
+        python, *args = app_command(quick)
+        assert args == ["-m", "echo_tui.bench", "--json", "--quick"]
+        return [python, "-c", TINY_APP_SCRIPT, *args[2:]]
+
+    monkeypatch.setattr(run, "app_command", tiny_app_command)
+    path = tmp_path / "bench.json"
+    with report.console.capture() as captured:
         assert main(["bench", "--quick", "--json", str(path), "--device", "cpu"]) == 0
-    return json.loads(path.read_text()), output.get()
+    quick, output = json.loads(path.read_text()), captured.get()
 
-
-@pytest.fixture(scope="module")
-def quick(quick_run):
-    return quick_run[0]
-
-
-@pytest.fixture(scope="module")
-def quick_output(quick_run):
-    return quick_run[1]
-
-
-def test_quick_bench_names_the_machine(quick):
+    # what it says: the machine once, no verdicts, every part's table, the file written
+    assert quick["quick"] is True and quick["targets"] == []
+    assert output.count("machine: ") == 1 and "a --quick run only exercises the code" in output
+    assert "met" not in output.split() and "missed" not in output
+    assert all(title in output for title in TABLES)
+    assert f"wrote {path}" in " ".join(output.split())
     m = quick["machine"]
-    assert quick["quick"] is True
     assert m["cpu"] and m["cores"] >= 1 and m["torch"] == torch.__version__
     assert m["device"] == "cpu" and m["train_threads"] >= 1
+    assert quick["settings"] == {"seed": run.SEED, "thresholds": list(THRESHOLDS),
+                                 "baseline_check_every_steps": run.CHECK_EVERY, **TINY}
+    for kind, delays in (("fixed", {"4"}), ("variable", set(map(str, range(9))))):
+        check_training(quick["training"][kind], kind, delays)
+    for kind in ("fixed", "variable"):
+        e = quick["end_to_end"][kind]
+        assert e["command"] == f"echo-train {kind}" and e["error"] is None
+        assert e["seconds"] > e["train_seconds"] > 0  # start-up and checks come on top
+        assert e["reached"] is False  # one step
+        assert 0 <= e["heldout_accuracy"] <= 1 and 0 <= e["stream_accuracy"] <= 1
+    check_app(quick["app"], view_steps=TINY_APP["view_steps"])
 
 
-@pytest.mark.parametrize("kind,delays", [("fixed", {"4"}), ("variable", set(map(str, range(9))))])
-def test_quick_bench_training_figures_are_consistent(quick, kind, delays):
-    section = quick["training"][kind]
+def check_training(section: dict, kind: str, delays: set) -> None:
     assert set(section) == {"ours", "baseline", "speedup"}
     assert section["ours"]["name"] == "echo-gru"
     assert section["baseline"]["name"] == {"fixed": "homework", "variable": "published"}[kind]
-    for run in (section["ours"], section["baseline"]):
-        assert run["train_seconds"] > 0 and run["eval_seconds"] > 0
-        assert run["checks"] >= 1 and run["steps"] >= 1 and run["samples"] >= run["steps"]
-        # a capped run stops at the first check past its cap (ours counts its checks in it)
-        assert run["train_seconds"] <= run["cap_s"] + 2 * run["check_spacing_s"] + 1
-        assert 0 <= run["final_heldout"] <= 1
-        assert set(run["stream_accuracy_per_delay"]) == delays
-        assert all(0 <= a <= 1 for a in run["stream_accuracy_per_delay"].values())
-        assert run["stream_accuracy"] == min(run["stream_accuracy_per_delay"].values())
-        times = [run["time_to"][bench.key(x)] for x in bench.THRESHOLDS]
+    for who, r in section.items():
+        if who == "speedup":
+            continue
+        assert r["train_seconds"] > 0 and r["eval_seconds"] > 0
+        assert r["checks"] >= 1 and r["steps"] >= 1 and r["samples"] >= r["steps"]
+        assert 0 <= r["final_heldout"] <= 1
+        # each stopped at its first check past its cap (ours counts its checks in it), unless
+        # it reached the last threshold first
+        spent = r["train_seconds"] + (r["eval_seconds"] if who == "ours" else 0)
+        assert spent >= r["cap_s"] or r["time_to"][key(THRESHOLDS[-1])] is not None
+        assert set(r["stream_accuracy_per_delay"]) == delays
+        assert all(0 <= a <= 1 for a in r["stream_accuracy_per_delay"].values())
+        assert r["stream_accuracy"] == min(r["stream_accuracy_per_delay"].values())
+        times = [r["time_to"][key(x)] for x in THRESHOLDS]
         reached = [t for t in times if t is not None]
-        assert all(0 < t <= run["train_seconds"] + 1e-9 for t in reached)
+        assert all(0 < t <= r["train_seconds"] + 1e-9 for t in reached)
         assert reached == sorted(reached)  # a higher bar is never cleared sooner
         assert times[len(reached):] == [None] * (len(times) - len(reached))
-    for x in bench.THRESHOLDS:
-        ours, theirs = (section[w]["time_to"][bench.key(x)] for w in ("ours", "baseline"))
-        r = section["speedup"][bench.key(x)]
+    for x in THRESHOLDS:
+        ours, theirs = (section[w]["time_to"][key(x)] for w in ("ours", "baseline"))
+        r = section["speedup"][key(x)]
         if ours is None:
             assert r == {"value": None, "lower_bound": False}
         elif theirs is None:
@@ -74,17 +111,10 @@ def test_quick_bench_training_figures_are_consistent(quick, kind, delays):
             assert not r["lower_bound"] and r["value"] == pytest.approx(theirs / ours)
 
 
-def test_quick_bench_end_to_end_runs_the_real_command(quick):
-    for kind in ("fixed", "variable"):
-        e = quick["end_to_end"][kind]
-        assert e["command"] == f"echo-train {kind}" and e["error"] is None
-        assert e["seconds"] > e["train_seconds"] > 0  # start-up and checks come on top
-        assert 0 <= e["heldout_accuracy"] <= 1 and 0 <= e["stream_accuracy"] <= 1
-
-
-def test_quick_bench_session_figures_are_ratios_of_one_process(quick):
-    a = quick["app"]
-    assert a["available"] and a["error"] is None
+def check_app(a: dict, view_steps: int) -> None:
+    """The app's figures: the session's are ratios measured in one process, then the app's, its
+    views' and training in the app's."""
+    assert a["available"] and a["error"] is None, a.get("error")
     for name, hidden, heads in (("variable_delay", 128, 9), ("text_delay", 256, 17)):
         s = a["session"][name]
         assert (s["model"], s["hidden"], s["heads"]) == (name, hidden, heads)
@@ -95,16 +125,37 @@ def test_quick_bench_session_figures_are_ratios_of_one_process(quick):
         assert s["paste_over_torch_gru"] == pytest.approx(s["paste_per_s"]
                                                           / s["torch_gru_paste_per_s"])
         assert s["torch_gru_threads"] in {1, len(os.sched_getaffinity(0))}
+    assert a["torch_imported_at_first_frame"] is False  # the first frame comes first
+    assert 0 < a["launch_to_first_frame_s"] < a["launch_to_model_ready_s"]
+    assert a["keystrokes_per_s"] > 0 and a["paste_100k_s"] > 0
+    text = a["session"]["text_delay"]
+    assert a["app_keys_over_session"] == pytest.approx(
+        a["keystrokes_per_s"] * text["key_median_us"] / 1e6)
+    for view in ("tapes", "alldelays", "memoryview"):
+        assert a[f"{view}_1k_ms"] > 0 and a[f"{view}_end_ms"] > 0
+    assert a["view_steps"] == view_steps
+    assert a["keys_during_training"] >= a["keys_seen"] > 0
+    assert a["train_seconds"] > 0 and a["key_to_echo_median_ms"] <= a["key_to_echo_p99_ms"]
 
 
-def test_the_session_table_says_how_many_threads_pytorch_was_faster_on(quick):
+# -- the tables and the targets ----------------------------------------------------------------
+
+def session_figures(model: str, hidden: int, heads: int) -> dict:
+    return {"model": model, "hidden": hidden, "heads": heads, "key_median_us": 20.0,
+            "key_p99_us": 30.0, "gru_cell_median_us": 40.0, "gru_cell_p99_us": 50.0,
+            "key_over_cell_median": 0.5, "key_over_cell_p99": 0.6, "paste_per_s": 300_000.0,
+            "torch_gru_paste_per_s": 100_000.0, "paste_over_torch_gru": 3.0}
+
+
+def test_the_session_table_says_how_many_threads_pytorch_was_faster_on():
     from rich.console import Console
 
-    from trainer.bench_report import session_table
+    figures = {"variable_delay": session_figures("variable_delay", 128, 9),
+               "text_delay": session_figures("text_delay", 256, 17)}
 
     def caption(threads: dict) -> str:
         session = {name: dict(s, torch_gru_threads=threads[name])
-                   for name, s in quick["app"]["session"].items()}
+                   for name, s in figures.items()}
         console = Console(width=200, record=True)
         console.print(session_table({"session": session}))
         return " ".join(console.export_text().split())
@@ -115,31 +166,7 @@ def test_the_session_table_says_how_many_threads_pytorch_was_faster_on(quick):
         {"variable_delay": 1, "text_delay": 2})
 
 
-def test_quick_bench_app_views_and_training_in_the_app(quick):
-    a = quick["app"]
-    assert a["torch_imported_at_first_frame"] is False  # the first frame comes first
-    assert 0 < a["launch_to_first_frame_s"] < a["launch_to_model_ready_s"]
-    assert a["keystrokes_per_s"] > 0 and a["paste_100k_s"] > 0
-    text = a["session"]["text_delay"]
-    assert a["app_keys_over_session"] == pytest.approx(
-        a["keystrokes_per_s"] * text["key_median_us"] / 1e6)
-    for view in ("tapes", "alldelays", "memoryview"):
-        assert a[f"{view}_1k_ms"] > 0 and a[f"{view}_end_ms"] > 0
-    assert a["view_steps"] == 20_000
-    assert a["keys_during_training"] >= a["keys_seen"] > 0
-    assert a["train_seconds"] > 0 and a["key_to_echo_median_ms"] <= a["key_to_echo_p99_ms"]
-
-
-def test_a_quick_run_says_it_only_exercises_the_code_and_gives_no_verdicts(quick, quick_output):
-    assert quick["targets"] == []
-    assert "a --quick run only exercises the code" in quick_output
-    assert "met" not in quick_output.split() and "missed" not in quick_output
-    assert quick_output.count("machine: ") == 1
-
-
 def test_full_targets_read_every_figure():
-    from trainer.bench import targets
-
     def run(t99):
         return {"time_to": {"0.99": 1.0, "0.999": 2.0, "0.9999": t99}, "cap_s": 180.0,
                 "stream_accuracy": 0.99995, "name": "x"}
@@ -179,17 +206,17 @@ def test_time_to_reads_training_seconds_at_the_first_check_reaching_the_bar():
     # (wall seconds, eval seconds so far, samples, held-out accuracy)
     history = [(1.5, 0.5, 10, 0.5), (3.0, 1.0, 20, 0.995), (4.0, 1.2, 30, 0.98),
                (6.0, 1.5, 40, 0.9999)]
-    assert bench.time_to(history, 0.99) == pytest.approx(2.0)
-    assert bench.time_to(history, 0.999) == pytest.approx(4.5)
-    assert bench.time_to(history, 0.9999) == pytest.approx(4.5)
-    assert bench.time_to(history, 0.99999) is None
-    assert bench.time_to([], 0.99) is None
+    assert time_to(history, 0.99) == pytest.approx(2.0)
+    assert time_to(history, 0.999) == pytest.approx(4.5)
+    assert time_to(history, 0.9999) == pytest.approx(4.5)
+    assert time_to(history, 0.99999) is None
+    assert time_to([], 0.99) is None
 
 
 def test_speedup_is_a_bound_from_the_cap_when_the_baseline_never_got_there():
-    assert bench.speedup(2.0, 10.0, cap_s=180) == (5.0, False)
-    assert bench.speedup(2.0, None, cap_s=180) == (90.0, True)
-    assert bench.speedup(None, 10.0, cap_s=180) == (None, False)
+    assert speedup(2.0, 10.0, cap_s=180) == (5.0, False)
+    assert speedup(2.0, None, cap_s=180) == (90.0, True)
+    assert speedup(None, 10.0, cap_s=180) == (None, False)
 
 
 def test_app_figures_come_from_the_subprocess_last_line(monkeypatch):
@@ -197,7 +224,7 @@ def test_app_figures_come_from_the_subprocess_last_line(monkeypatch):
     done = subprocess.CompletedProcess([], 0, stdout="starting\n" + json.dumps(figures) + "\n",
                                        stderr="")
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: done)
-    a = bench.bench_app(quick=True, timeout_s=5)
+    a = run.bench_app(quick=True, timeout_s=5)
     assert a["available"] and a["error"] is None and a["keystrokes_per_s"] == 1.5
     assert a["session"] == {"x": 1}
 
@@ -205,7 +232,7 @@ def test_app_figures_come_from_the_subprocess_last_line(monkeypatch):
 def test_a_failing_app_benchmark_is_reported_not_raised(monkeypatch):
     failed = subprocess.CompletedProcess([], 1, stdout="", stderr="Traceback\nImportError: x\n")
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: failed)
-    a = bench.bench_app(quick=True, timeout_s=5)
+    a = run.bench_app(quick=True, timeout_s=5)
     assert a == {"available": False, "error": "ImportError: x"}
 
 

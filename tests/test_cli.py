@@ -1,5 +1,4 @@
 import re
-import time
 
 import pytest
 import torch
@@ -48,13 +47,12 @@ def test_same_seed_same_weights(tmp_path):
 
 
 def _refused(capsys, argv, message):
-    start = time.perf_counter()
     with pytest.raises(SystemExit) as e:
         raise SystemExit(cli.main(argv))
     assert e.value.code == 2
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert err.splitlines()[-1] == message.rstrip("\n") and "Traceback" not in err
-    assert time.perf_counter() - start < 5  # refused before any training
+    assert "training a" not in out  # refused before any training started
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

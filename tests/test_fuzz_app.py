@@ -19,7 +19,7 @@ import random
 import string
 import unicodedata
 
-from conftest import batch_echo, ready, settle, until
+from helpers import batch_echo, ready, settle, until
 from textual import events
 from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.command import CommandPalette

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import ready, screen_text, settle, until
+from helpers import ready, screen_text, settle, until
 from textual import events
 
 from echo_tui import create_app
+from echo_tui.training import Failed
 from echo_tui.widgets import TrainPanel
 from trainer import shipped_weights
 
@@ -50,7 +51,7 @@ class FailingRun:
 
     def get(self, timeout: float):
         self.alive = False
-        return ("error", self.words)
+        return Failed(self.words)
 
     def cancel(self) -> None:
         self.alive = False

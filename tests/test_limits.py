@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import keys, ready
+from helpers import keys, ready
 from textual.widgets import Input
 
 from echo_tui import create_app
 from echo_tui.widgets import TrainPanel
 from trainer import cli, shipped_weights
-from trainer.limits import MAX_DELAY, MAX_HIDDEN, MAX_SYMBOLS
+from trainer.config import MAX_DELAY, MAX_HIDDEN, MAX_SYMBOLS
 
 
 def test_the_limits_are_the_readmes():

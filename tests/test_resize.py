@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 
-from conftest import batch_echo, ready, screen_text, settle, shown, tape_lines
+from helpers import batch_echo, ready, screen_text, settle, shown, tape_lines
 from textual import events
 from textual.widgets import Static
 

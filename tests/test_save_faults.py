@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from factories import untrained
-from trainer import cli, load_model, save_model
+from trainer import cli, cli_train, load_model, save_model
 from trainer import outpath
 from trainer.outpath import remove_stale_temps, write_fallback
 
@@ -204,12 +204,12 @@ def test_an_ignored_hangup_stays_ignored_and_a_hangup_is_an_interrupt():
     saved = {s: signal.getsignal(s) for s in (signal.SIGHUP, signal.SIGTERM)}
     try:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # nohup echo-train ...
-        cli._terminate_as_interrupt()
+        cli_train.terminate_as_interrupt()
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
-        cli._terminate_as_interrupt()
+        cli_train.terminate_as_interrupt()
         for sig in (signal.SIGHUP, signal.SIGTERM):
-            with pytest.raises(cli.Interrupted) as e:
+            with pytest.raises(cli_train.Interrupted) as e:
                 signal.getsignal(sig)(sig, None)
             assert e.value.signum == sig
     finally:

@@ -8,7 +8,7 @@ import numpy as np
 
 import pytest
 import torch
-from conftest import batch_echo, fake_clock
+from helpers import batch_echo, fake_clock
 
 from echo_tui import EchoSession
 from echo_tui.session import Fed

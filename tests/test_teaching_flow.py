@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import pytest
 import torch
-from conftest import keys, ready, screen_text, settle, tape_lines, until
+from helpers import keys, ready, screen_text, settle, tape_lines, until
 from textual import events
 from textual.geometry import Region
 from textual.widgets import Input, Select

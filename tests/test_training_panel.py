@@ -4,14 +4,15 @@ and saving."""
 from __future__ import annotations
 
 import asyncio
-import time
 
+import pytest
 import torch
-from conftest import batch_echo, keys, ready, settle, until
+from helpers import batch_echo, keys, ready, settle, until
 from textual.widgets import Input, Select
 from training_runs import ReplayRun, endless_run, real_run, recorded_checkpoints
 
 from echo_tui import EchoSession, create_app
+from echo_tui.training import Checked, Finished
 from echo_tui.widgets import PathPrompt, TrainPanel
 from trainer import load_model, shipped_weights
 from trainer.recipes import config
@@ -115,10 +116,8 @@ async def test_cancel_stops_the_child_at_once_and_keeps_the_model():
         await ready(pilot)
         before = app.session.model
         panel = await first_check(pilot)  # the child is well under way
-        t0 = time.perf_counter()
         await keys(pilot, "escape")
         assert not panel.running and not start.runs[0].alive
-        assert time.perf_counter() - t0 < 1.0
         assert start.runs[0]._process.poll() is not None  # gone, not just asked to go
         assert app.session.model is before and "cancelled" in str(
             panel.query_one("#train-progress").render())
@@ -171,6 +170,26 @@ async def test_use_now_takes_the_newest_checkpoint_while_it_goes_on():
         assert same_weights(app.session.model, checkpoints[-1].model(vars(panel.cfg)))
 
 
+async def test_what_the_run_says_after_cancel_is_asked_is_not_shown():
+    # the panel asks by message: a check (here the run's end) can reach the control before
+    # the cancel does, and must not be shown, nor its model take over
+    cfg = config("fixed", hidden=16, delay=2, max_steps=40, eval_every=10)
+    checkpoints = recorded_checkpoints(cfg)
+    run = ReplayRun(checkpoints, hold=1)
+    app = create_app(weights=VARIABLE, start_run=lambda cfg: run)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        panel = await open_panel(pilot)
+        panel.start()
+        await until(lambda: panel.checkpoint is checkpoints[0])
+        panel.cancel()
+        app.main.training._take(run, Finished(checkpoints[-1]), (panel.model, None))
+        await settle(pilot)
+        assert run.cancelled and not panel.running and panel.checkpoint is checkpoints[0]
+        assert "cancelled" in str(panel.query_one("#train-progress").render())
+        assert app.session.kind == "variable"
+
+
 async def test_the_form_refuses_what_cannot_be_trained():
     app = create_app(weights=VARIABLE, start_run=lambda cfg: 1 / 0)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -200,3 +219,34 @@ async def test_a_run_whose_weights_cannot_be_read_stops_and_says_so():
         assert run.cancelled and app.session.kind == "variable"
         assert str(panel.query_one("#train-progress").render()).startswith(
             "training stopped: its weights could not be read (")
+
+
+class ScriptedRun(ReplayRun):
+    """A replay that then says "done" without figures, as a misbehaving child could."""
+
+    def __init__(self, checkpoints):
+        super().__init__([], hold=0)
+        for cp in checkpoints:
+            self._messages.put(Checked(cp))
+        self._messages.put(Finished(None))
+
+
+@pytest.mark.parametrize("checks", [0, 2])
+async def test_a_done_without_figures_keeps_the_last_check(checks):
+    checkpoints = recorded_checkpoints(config("fixed", hidden=16, delay=2, max_steps=20,
+                                              eval_every=10))[:checks]
+    app = create_app(weights=VARIABLE, start_run=lambda cfg: ScriptedRun(checkpoints))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        before = app.session.model
+        panel = await open_panel(pilot)
+        panel.start()
+        await until(lambda: not panel.running)
+        await settle(pilot)
+        said = str(panel.query_one("#train-progress").render())
+        if checks:
+            assert panel.checkpoint is checkpoints[-1] and said.startswith("stopped at its limit")
+            await until(lambda: app.session.model is panel.model)
+        else:
+            assert said == "training ended before its first check: the current model stays"
+            assert app.session.model is before

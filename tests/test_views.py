@@ -7,7 +7,7 @@ import math
 from functools import partial
 
 import numpy as np
-from conftest import keys, ready, settle
+from helpers import keys, ready, settle
 
 from echo_tui import create_app
 from echo_tui.describe import key_name, minutes_or_seconds

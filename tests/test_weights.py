@@ -8,7 +8,7 @@ from safetensors.torch import save_file
 from factories import untrained
 from trainer import WeightsError, load_model, save_model
 from trainer import outpath as outpath_mod
-from trainer import weights as weights_mod
+from trainer import header as header_mod
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def saved(tmp_path):
 
 def _rewrite(path, tensors=None, meta=None):
     """Re-save `path` with edited tensors or metadata, bypassing save_model's checks."""
-    header = weights_mod._read_header(path)
+    header = header_mod.read_header(path)
     from safetensors.torch import load_file
     t = load_file(path)
     if tensors:

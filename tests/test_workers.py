@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import batch_echo, ready, settle
+from helpers import batch_echo, ready, settle
 from textual import events
 from training_runs import ReplayRun, recorded_checkpoints
 
 from echo_tui import create_app
+from echo_tui.screens import echo as echo_screen
 from echo_tui.widgets import HelpScreen, TrainPanel
 from trainer import shipped_weights
 from trainer.evaluate import random_text
@@ -18,6 +19,13 @@ from trainer.recipes import config
 
 VARIABLE = shipped_weights("variable_delay")
 PASTE = random_text(200_000, seed=31)
+
+
+@pytest.fixture(autouse=True)
+def one_slice_a_frame(monkeypatch):
+    """A frame feeds one slice of a paste however fast the machine: the paste is always still
+    going through when the test acts (49 frames), never finished before it could."""
+    monkeypatch.setattr(echo_screen, "FRAME_S", 0.0)
 
 
 async def mid_paste(pilot) -> None:

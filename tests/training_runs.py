@@ -12,7 +12,7 @@ from dataclasses import replace
 import torch
 from safetensors.torch import save
 
-from echo_tui.training import Checkpoint, TrainingRun
+from echo_tui.training import Checked, Checkpoint, Finished, TrainingRun
 from trainer.train import train
 
 
@@ -60,7 +60,7 @@ class ReplayRun:
         self._messages: queue.Queue = queue.Queue()
         self._rest = []
         for k, cp in enumerate(checkpoints):
-            message = ("done" if cp.final else "check", cp)
+            message = Finished(cp) if cp.final else Checked(cp)
             (self._messages.put(message) if k < hold else self._rest.append(message))
         self.alive = True
         self.cancelled = False
@@ -74,7 +74,7 @@ class ReplayRun:
             message = self._messages.get(timeout=timeout)
         except queue.Empty:
             return None
-        if message[0] == "done":
+        if isinstance(message, Finished):
             self.alive = False
         return message
 

@@ -128,6 +128,16 @@ class VariableDelayGRUMemory(_EchoGRU):
         return self.alphabet.decode(self.all_heads(out)[0, :, delay].argmax(-1).tolist())
 
 
+def build(kind: str, hidden: int, delay: int, alphabet: Alphabet):
+    """The model of `kind` (fixed: echoes at `delay`; variable: at every delay 0..`delay`) with
+    `hidden` units over `alphabet`: how training and the loader both make one."""
+    if kind == "fixed":
+        return GRUMemory(hidden, len(alphabet), delay=delay, alphabet=alphabet)
+    if kind == "variable":
+        return VariableDelayGRUMemory(hidden, delay, len(alphabet), alphabet=alphabet)
+    raise ValueError(f"unknown model kind {kind!r}; choose fixed or variable")
+
+
 def _alphabet_for(n_categories: int, alphabet) -> Alphabet:
     if alphabet is None:
         preset = next((name for name, (symbols, _) in ALPHABETS.items()

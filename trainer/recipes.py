@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .train import TrainConfig
+from .config import TrainConfig
 
 RECIPES: dict[str, TrainConfig] = {
     # the homework's fixed delay 4 on letters: 128 streams x 16 steps, a large step

@@ -15,50 +15,16 @@ from dataclasses import dataclass, field
 import torch
 
 from .alphabet import Alphabet
+from .config import TrainConfig  # defined there; importable from here too, as it always was
 from .data import StreamChunks
 from .evaluate import lower_bound, seed_accuracies, seed_counts, stream_accuracies
-from .model import GRUMemory, VariableDelayGRUMemory
+from .model import build
 
 HELDOUT_SEED_OFFSET = 7919  # held-out data is drawn from seed + this, apart from training data
 
 
 class TrainingDiverged(RuntimeError):
     pass
-
-
-@dataclass
-class TrainConfig:
-    """One training run's settings. The defaults are the shipped fixed-delay recipe; the other
-    recipes are in trainer.recipes."""
-
-    kind: str = "fixed"  # fixed | variable
-    hidden: int = 64
-    delay: int = 4  # the fixed model's delay, or the variable model's max delay
-    alphabet: str = "letters"
-    seed: int = 0
-    device: str = "cpu"
-    batch: int = 128
-    chunk: int = 16
-    lr: float = 7e-3
-    lr_drop_at: float = 0.999  # once held-out accuracy reaches this, the lr is multiplied by...
-    lr_drop: float = 0.3  # ...this, once: a smaller step polishes the last errors away
-    beta2: float = 0.99  # Adam's; 0.999 needed about twice the steps to reach 99.99%
-    orthogonal: bool = True  # orthogonal recurrent weights: a memory that starts near-lossless
-    reset_prob: float = 0.02
-    # A delay curriculum (variable models): train the heads of delays 0..curriculum first and
-    # widen by curriculum_step whenever their held-out worst reaches curriculum_at, the short
-    # delays still training. None: every head from the start.
-    curriculum: int | None = None
-    curriculum_step: int = 2
-    curriculum_at: float = 0.99
-    target: float = 0.9999
-    max_seconds: float = 120.0
-    max_steps: int | None = None
-    eval_every: int = 50
-    heldout_chars: int = 20_000  # per delay, at every check
-    # per delay, once a check passes; None: enough for the target (see confirm_size)
-    confirm_chars: int | None = None
-    heldout_stream_steps: int = 5_000
 
 
 def confirm_size(target: float) -> int:
@@ -118,12 +84,8 @@ class Progress:
 
 
 def build_model(cfg: TrainConfig):
-    alphabet = Alphabet.named(cfg.alphabet)
-    if cfg.kind == "fixed":
-        return GRUMemory(cfg.hidden, len(alphabet), delay=cfg.delay, alphabet=alphabet)
-    if cfg.kind == "variable":
-        return VariableDelayGRUMemory(cfg.hidden, cfg.delay, len(alphabet), alphabet=alphabet)
-    raise ValueError(f"unknown model kind {cfg.kind!r}; choose fixed or variable")
+    """The untrained model `cfg` trains (trainer.model.build)."""
+    return build(cfg.kind, cfg.hidden, cfg.delay, Alphabet.named(cfg.alphabet))
 
 
 def train(cfg: TrainConfig, on_progress=None, on_check=None):

@@ -24,8 +24,10 @@ from textual.worker import Worker, WorkerState
 
 from ..describe import failure_sentence
 from ..feeding import Feeder
+from ..train_control import TrainingControl
 from ..widgets import (AllDelays, DelaySlider, KeysFooter, MemoryView, StatusLine, Tapes,
                        TextLine, TrainPanel)
+from .train_host import TrainingHost
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
 SHORT, TINY = 34, 24  # heights below which the training panel takes rows from the other views
@@ -92,8 +94,9 @@ def typed_character(event: events.Key) -> str | None:
     return "\n" if ch == "\r" else ch
 
 
-class EchoScreen(Screen):
-    """Slider, tapes (or every delay at once), memory, training, notice and status lines."""
+class EchoScreen(TrainingHost, Screen):
+    """Slider, tapes (or every delay at once), memory, training, notice and status lines (its
+    training keys and the training panel's requests: `TrainingHost`)."""
 
     BINDINGS = BINDINGS
     AUTO_FOCUS = ""  # keys go to the tapes; the training form takes focus only when opened
@@ -125,8 +128,9 @@ class EchoScreen(Screen):
         memory = MemoryView(id="memory", classes="" if self.show_memory else "-hidden")
         memory.border_title = "memory: hidden units × keys (−1 blue, +1 orange)"
         yield memory.data_bind(*stream)
-        yield TrainPanel(start_run=self._start_run, id="train",
-                         classes="-hidden").data_bind(EchoScreen.session)
+        train = TrainPanel(id="train", classes="-hidden").data_bind(EchoScreen.session)
+        self.training = TrainingControl(self, train, self._start_run)  # runs what it asks for
+        yield train
         yield TextLine(id="notice")
         yield StatusLine(self._loading, id="status").data_bind(*stream)
         yield KeysFooter(compact=True)
@@ -228,7 +232,8 @@ class EchoScreen(Screen):
             self.run_worker(self._pump(), group="feed", exclusive=False, exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:  # the pump: what waited is dropped, and said
+        # the pump: what waited is dropped, and said (the training's relay: TrainingHost's)
+        if event.state == WorkerState.ERROR and event.worker.group == "feed":
             self.feeder.clear()
             self.say(failure_sentence(event.worker) + "; the keys still waiting were dropped")
             self.redraw()
@@ -304,42 +309,6 @@ class EchoScreen(Screen):
         self.tapes.set_class(every, "-hidden")
         self.delays.set_class(not every, "-hidden")
         self.redraw()
-
-    def action_toggle_train(self) -> None:
-        opening = not self.train.display
-        self.train.set_class(not opening, "-hidden")
-        self.set_class(opening, "-training")
-        if opening:
-            self.train.opened()
-        if opening and not self.train.running:
-            # on "start", so Enter starts with the recipe as filled in (on a Select, Enter
-            # would open its list); Tab and shift+Tab reach the form
-            self.set_focus(self.train.query_one("#train-start"))  # now: the next key is for it
-        else:
-            self.set_focus(None)
-
-    def action_escape(self) -> None:
-        if self.train.running:
-            self.train.cancel()
-        elif self.focused is not None:
-            self.set_focus(None)  # out of the form: typing goes to the tapes again
-
-    def action_use_trained(self) -> None:
-        self.train.use_now()
-
-    def action_save_trained(self) -> None:
-        self.train.save()
-
-    # the panel's requests (a message posted here stops here: Textual bubbles no further than
-    # the node that created it)
-    def on_train_panel_use_model(self, message: TrainPanel.UseModel) -> None:
-        self.app.use_trained(message.model, message.label)
-
-    def on_train_panel_save_model(self, message: TrainPanel.SaveModel) -> None:
-        self.app.save_trained(message.model, message.cfg, message.checkpoint)
-
-    def on_train_panel_notice(self, message: TrainPanel.Notice) -> None:
-        self.say(message.text)
 
     def action_scroll(self, rows: int) -> None:
         self.tapes.scroll_rows(rows)

@@ -1,9 +1,11 @@
 """Train a model in front of the learner (ctrl+t): pick it, start it, watch it learn.
 
-The panel runs a TrainingRun (a child process) and relays its checks from a thread worker. At
-each check the typed text is re-echoed by the weights of that moment in a "learning" row, so
-the echo turns from noise into the text. When the run ends, or on "use now", the new model
-takes over the session; "save" writes it where the user says.
+The panel is the view: the form, its buttons, the progress line, the plots and a "learning"
+row. It asks by message (`Start`, `Cancel`, `Use`, `Save`, `Notice`); the screen answers, and
+its `TrainingControl` runs the training and hands the panel each check (`checked`) and the end
+(`finished`, `stopped`). At each check the typed text is re-echoed by the weights of that
+moment in the learning row, so the echo turns from noise into the text. When the run ends, or
+on "use now", the new model takes over the session; "save" writes it where the user says.
 
 Keys typed while the form has focus go to the form; once training starts, focus returns to the
 tapes so typing, delay keys and undo keep working on the current model.
@@ -11,27 +13,23 @@ tapes so typing, delay keys and undo keep working on the current model.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Callable
+from dataclasses import dataclass
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual import events
 from textual.widgets import Button, Input, Label, Select
-from textual.worker import Worker, WorkerState, get_current_worker
 
-from ..describe import failure_sentence, minutes_or_seconds, one_line
+from ..describe import minutes_or_seconds, one_line
 from .lines import TextLine
 from .plots import PlotData, TrainingPlots
 from .tapes import EchoStyles, append_echo, append_typed
 
 KINDS = [("variable", "variable"), ("fixed", "fixed")]
 ALPHABETS = [("letters", "letters"), ("alnum", "alnum"), ("text", "text")]
-LEARN_CHARS = 512  # typed characters re-echoed at each check: enough history for any delay
 
 
 class LearningRow(TextLine):
@@ -64,40 +62,48 @@ class LearningRow(TextLine):
 
 
 class TrainPanel(Vertical):
-    """Kind, alphabet, delay and hidden size from trainer's recipes; start, cancel, use, save."""
+    """Kind, alphabet, delay and hidden size from trainer's recipes; start, cancel, use, save;
+    and the run's progress, plots and learning row, as its TrainingControl hands them over."""
 
-    class UseModel(Message):
+    @dataclass
+    class Start(Message):
+        """A run of `cfg` (the form's TrainConfig) is to start; the panel shows it starting."""
+
+        cfg: object
+
+    @dataclass
+    class Cancel(Message):
+        """The run is to stop now; the panel shows it cancelled."""
+
+    @dataclass
+    class Use(Message):
         """A trained model is to take over the session."""
 
-        def __init__(self, model, label: str) -> None:
-            super().__init__()
-            self.model, self.label = model, label
+        model: object
+        label: str
 
-    class SaveModel(Message):
+    @dataclass
+    class Save(Message):
         """A trained model is to be saved (the app asks where)."""
 
-        def __init__(self, model, cfg, checkpoint) -> None:
-            super().__init__()
-            self.model, self.cfg, self.checkpoint = model, cfg, checkpoint
+        model: object
+        cfg: object
+        checkpoint: object
 
+    @dataclass
     class Notice(Message):
         """Something for the notice line, where the learner looks."""
 
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
+        text: str
 
     session = var(None)  # bound from the screen: the learning row re-echoes what was typed
 
-    def __init__(self, start_run: Callable | None = None, **kwargs) -> None:
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.start_run = start_run  # cfg -> a started run; tests pass a scripted one
-        self.run = None
+        self.running = False  # from the start asked for until the run's end, or its cancel
         self.cfg = None  # the running (or last) run's TrainConfig
-        self.checkpoint = None
-        self.model = None  # the newest checkpoint's model
-        self.losses: list[float] = []
-        self.course: list[float] = []  # per check: the worst delay in training
+        self.checkpoint = None  # the newest check shown
+        self.model = None  # its model
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="train-form"):
@@ -182,15 +188,15 @@ class TrainPanel(Vertical):
 
     def config(self):
         """The TrainConfig the form asks for; ValueError with one sentence when it cannot be."""
-        from trainer.limits import MAX_DELAY, MAX_HIDDEN
+        from trainer.config import validate, whole
         from trainer.recipes import config, recipe_for
 
         kind, alphabet = self._select("kind"), self._select("alphabet")
-        delay = _whole(self.query_one("#train-delay", Input).value, "delay", MAX_DELAY, 0)
-        hidden = _whole(self.query_one("#train-hidden", Input).value, "hidden", MAX_HIDDEN, 1)
-        # "auto": the child takes CUDA when there is one
-        return config(recipe_for(kind, alphabet, delay), kind=kind, alphabet=alphabet,
-                      delay=delay, hidden=hidden, device="auto")
+        delay = whole(self.query_one("#train-delay", Input).value, "delay")
+        hidden = whole(self.query_one("#train-hidden", Input).value, "hidden")
+        # "auto": the child resolves it (trainer.config.resolve_device), as echo-train does
+        return validate(config(recipe_for(kind, alphabet, delay), kind=kind, alphabet=alphabet,
+                               delay=delay, hidden=hidden, device="auto"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -201,12 +207,9 @@ class TrainPanel(Vertical):
         {"train-start": self.start, "train-cancel": self.cancel, "train-use": self.use_now,
          "train-save": self.save}[event.button.id]()
 
-    # -- the run --------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self.run is not None
-
+    # -- the run: asked for here, run by the screen's TrainingControl -----------------------
     def start(self) -> None:
+        """Start a run of what the form asks for (Enter, "start")."""
         if self.running:
             return
         try:
@@ -214,27 +217,24 @@ class TrainPanel(Vertical):
         except ValueError as e:
             self.say(str(e))
             return
-        from .. import training
+        from ..training import CORES
 
-        self.cfg = cfg
+        self.cfg, self.running = cfg, True
         self.checkpoint = self.model = None
-        self.losses, self.course = [], []
         self.query_one(TrainingPlots).show(plan(cfg))
-        self.run = (self.start_run or _process_run)(cfg)
         self._buttons()
         delays = f"delay {cfg.delay}" if cfg.kind == "fixed" else f"delays 0–{cfg.delay}"
         self.say(f"starting: {cfg.kind}, {cfg.alphabet}, {delays}, hidden {cfg.hidden}, on "
-                 f"{max(1, training.CORES - 1)} of {training.CORES} cores…")
+                 f"{max(1, CORES - 1)} of {CORES} cores…")
         self.screen.set_focus(None)  # back to typing: keys go to the tapes
-        self._relay(self.run)
+        self.post_message(self.Start(cfg))
 
     def cancel(self) -> None:
         """Stop the run now (Esc); the current model stays."""
         if not self.running:
             return
-        run, self.run = self.run, None
-        self.workers.cancel_group(self, "relay")
-        run.cancel()
+        self.running = False
+        self.post_message(self.Cancel())
         self._buttons()
         self.say("cancelled: nothing is training; the current model stays")
 
@@ -243,13 +243,13 @@ class TrainPanel(Vertical):
         if self.model is None:
             self._nothing_yet("to use")
             return
-        self.post_message(self.UseModel(self.model, self.label()))
+        self.post_message(self.Use(self.model, self.label()))
 
     def save(self) -> None:
         if self.model is None:
             self._nothing_yet("to save")
             return
-        self.post_message(self.SaveModel(self.model, self.cfg, self.checkpoint))
+        self.post_message(self.Save(self.model, self.cfg, self.checkpoint))
 
     def _nothing_yet(self, what: str) -> None:
         """A key that has nothing to act on says so, rather than nothing."""
@@ -260,88 +260,38 @@ class TrainPanel(Vertical):
     def label(self) -> str:
         return f"trained here ({self.cfg.kind}, {self.cfg.alphabet}, step {self.checkpoint.step:,})"
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:  # the relay: the run cannot be followed, so it ends
-            if self.run is not None:
-                self.run.cancel()
-                self.run = None
-            self._buttons()
-            sentence = failure_sentence(event.worker)
-            self.say(f"training stopped: {sentence}")
-            self.post_message(self.Notice(sentence))
+    # -- what the TrainingControl hands the panel -------------------------------------------
+    def shows(self, cfg) -> bool:
+        """Whether the panel shows the run of `cfg` now: not once it asked to cancel it, or
+        started another (before the control has heard)."""
+        return self.running and cfg is self.cfg
 
-    @work(thread=True, exclusive=True, group="relay", exit_on_error=False)
-    def _relay(self, run) -> None:
-        """Pass the run's messages to the panel, rebuilding each checkpoint's model and its
-        echo of the typed text here, off the app's thread."""
-        worker = get_current_worker()
-        while not worker.is_cancelled:
-            message = run.get(timeout=0.1)
-            if message is None:
-                continue
-            kind, body = message
-            learned = None
-            try:
-                if kind in ("check", "done") and body is not None:
-                    model = body.model(asdict(self.cfg))
-                    typed, delay = self.app.call_from_thread(self._typed_and_delay)
-                    learned = (model, _learning_rows(model, typed, delay))
-            except Exception as e:  # noqa: BLE001 - the panel must not wait for ever
-                run.cancel()
-                kind, body = "error", f"its weights could not be read ({e})"
-            if worker.is_cancelled:
-                return
-            self.app.call_from_thread(self._take, run, kind, body, learned)
-            if kind != "check":
-                return
-
-    def _typed_and_delay(self) -> tuple[str, int | None]:
-        s = self.session
-        return (s.typed[-LEARN_CHARS:], s.delay) if s is not None else ("", None)
-
-    def _take(self, run, kind: str, body, learned) -> None:
-        if run is not self.run:
-            return  # a cancelled run's last word
-        if kind == "error":
-            self.run = None
-            self._buttons()
-            self.say(one_line(f"training stopped: {body}"))
-            return
-        if body is not None:
-            self.checkpoint = body
-            self.model, rows = learned
-            self.losses.append(body.loss)
-            self.course.append(body.in_training())
-            self.query_one(TrainingPlots).show(PlotData(
-                delays=list(self.model.head_delays), by_delay=list(body.by_delay),
-                trained=body.trained_delay, step=self.cfg.curriculum_step,
-                target=self.cfg.target, course=list(self.course), losses=list(self.losses)))
-            self.query_one(LearningRow).rows = rows
-            self.query_one(LearningRow).refresh()
-            self.say(self.progress_text(body))
-        if kind == "done":
-            self.run = None
-            self._buttons()
-            if self.model is not None:
-                self.say(("target reached" if body.reached else "stopped at its limit")
-                         + f" after {body.seconds:.1f} s, {self.held_text(body)}: now in use; "
-                         "^s saves it")
-                self.use_now()
-            return
+    def checked(self, cp, model, plot: PlotData, rows) -> None:
+        """A check of the run: its figures, its plots, and its model's echo of the typed text."""
+        self.checkpoint, self.model = cp, model
+        self.query_one(TrainingPlots).show(plot)
+        self.query_one(LearningRow).rows = rows
+        self.query_one(LearningRow).refresh()
+        self.say(progress_text(self.cfg, cp))
         self._buttons()
 
-    def progress_text(self, cp) -> str:
-        """The check's figures, each named for what it measures."""
-        return f"step {cp.step:,} · {cp.seconds:.1f} s · loss {cp.loss:.4f} · {self.held_text(cp)}"
+    def finished(self, cp) -> None:
+        """The run's end (`cp`: its last check): its model takes over, if it has one."""
+        self.running = False
+        self._buttons()
+        if self.model is None or cp is None:
+            self.say("training ended before its first check: the current model stays")
+            return
+        self.say(("target reached" if cp.reached else "stopped at its limit")
+                 + f" after {cp.seconds:.1f} s, {held_text(self.cfg, cp)}: now in use; "
+                 "^s saves it")
+        self.use_now()
 
-    def held_text(self, cp) -> str:
-        """The held-out figure of a check, named for the delays it covers."""
-        if self.cfg.kind == "fixed":
-            return f"held-out {100 * cp.heldout:.2f}% (delay {self.cfg.delay})"
-        if cp.trained_delay < self.cfg.delay:
-            return (f"held-out {100 * cp.in_training():.2f}% (worst of delays "
-                    f"0–{cp.trained_delay}, in training)")
-        return f"held-out {100 * cp.heldout:.2f}% (worst of delays 0–{self.cfg.delay})"
+    def stopped(self, why: str) -> None:
+        """The run ended early: `why`, one sentence."""
+        self.running = False
+        self._buttons()
+        self.say(one_line(f"training stopped: {why}"))
 
     def say(self, text: str) -> None:
         self.query_one("#train-progress", TextLine).show(text)
@@ -355,10 +305,20 @@ class TrainPanel(Vertical):
         for widget in self.query("#train-form Select, #train-form Input"):
             widget.disabled = running
 
-    def on_unmount(self) -> None:
-        if self.run is not None:  # leaving the app leaves nothing running
-            self.run.cancel()
-            self.run = None
+
+def progress_text(cfg, cp) -> str:
+    """A check's figures, each named for what it measures."""
+    return f"step {cp.step:,} · {cp.seconds:.1f} s · loss {cp.loss:.4f} · {held_text(cfg, cp)}"
+
+
+def held_text(cfg, cp) -> str:
+    """The held-out figure of a check of a run of `cfg`, named for the delays it covers."""
+    if cfg.kind == "fixed":
+        return f"held-out {100 * cp.heldout:.2f}% (delay {cfg.delay})"
+    if cp.trained_delay < cfg.delay:
+        return (f"held-out {100 * cp.in_training():.2f}% (worst of delays "
+                f"0–{cp.trained_delay}, in training)")
+    return f"held-out {100 * cp.heldout:.2f}% (worst of delays 0–{cfg.delay})"
 
 
 def plan(cfg) -> PlotData:
@@ -367,30 +327,3 @@ def plan(cfg) -> PlotData:
     trained = cfg.delay if cfg.kind == "fixed" or cfg.curriculum is None else min(
         cfg.curriculum, cfg.delay)
     return PlotData(delays=delays, trained=trained, step=cfg.curriculum_step, target=cfg.target)
-
-
-def _process_run(cfg):
-    from ..training import TrainingRun
-
-    run = TrainingRun(cfg)
-    run.start()
-    return run
-
-
-def _whole(value: str, name: str, most: int, least: int) -> int:
-    if not value.strip().isdigit() or not least <= int(value) <= most:
-        raise ValueError(f"{name} must be a whole number from {least} to {most}, not {value!r}")
-    return int(value)
-
-
-def _learning_rows(model, typed: str, delay: int | None):
-    """The newest steps of `typed` through `model`: (typed, echo, wrong, confidence, blank)."""
-    from ..session import EchoSession
-
-    if delay not in model.head_delays:
-        delay = None
-    learn = EchoSession(model, delay, undo_steps=0, keep_steps=max(1, len(typed)))
-    learn.feed(typed)
-    stream, echo, wrong = learn.window(learn.first_kept, learn.steps)
-    return (stream, echo, wrong, learn.confidence(learn.first_kept, learn.steps),
-            model.alphabet.blank)

@@ -6,8 +6,8 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from .bench import THRESHOLDS, end_to_end_speedup, key, ratio_text
-from .report import console, pct
+from ..report import console, pct
+from .targets import THRESHOLDS, end_to_end_speedup, key, ratio_text
 
 
 def print_tables(result: dict) -> None:

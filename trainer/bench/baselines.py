@@ -24,8 +24,8 @@ from types import SimpleNamespace
 import torch
 from torch import nn
 
-from .alphabet import N, Alphabet, idx_to_onehot
-from .evaluate import seed_accuracies
+from ..alphabet import N, Alphabet, idx_to_onehot
+from ..evaluate import seed_accuracies
 
 LETTERS = Alphabet.named("letters")
 

@@ -1,16 +1,8 @@
-"""`echo-train bench`: time-to-accuracy beside the homework's recipes, end to end, and the app.
+"""Running `echo-train bench`: the measurements, side by side on one machine.
 
-Everything runs on one machine, and the targets are ratios of figures measured side by side:
-
-1. Training. Each recipe trains from a fixed seed and is checked on held-out data by the same
-   evaluator (trainer.evaluate.seed_accuracies: the homework's metric, worst delay) every so
-   many steps, with trainer.train's check sizes (a check at the last threshold is confirmed on
-   more characters, as trainer.train does). Training seconds leave the checks out. Time to X is
-   the training seconds at the first check that reached X. Torch keeps its default threads.
-2. End to end. `echo-train fixed` and `echo-train variable` as a user runs them, from the
-   command's start to the file written, against the baselines' training-only seconds.
-3. Session, app, views and training in the app: `python -m echo_tui.bench --json` in a
-   subprocess (trainer never imports echo_tui), which measures its ratios in one process.
+The three parts (see the package's docstring): training each recipe beside its baseline, the
+`echo-train` commands end to end, and the app's own benchmark in a subprocess. The figures
+derived from them are in .targets, the tables in .report.
 """
 
 from __future__ import annotations
@@ -27,14 +19,16 @@ from pathlib import Path
 
 import torch
 
-from . import baselines, recipes
-from .evaluate import FINAL_TEST_SEED, stream_accuracies
-from .report import console, pct
-from .train import HELDOUT_SEED_OFFSET, TrainConfig, confirm_size, train
+from .. import recipes
+from ..evaluate import FINAL_TEST_SEED, stream_accuracies
+from ..report import console, pct
+from ..train import HELDOUT_SEED_OFFSET, TrainConfig, confirm_size, train
+from . import baselines
+from .report import machine_line, print_tables
+from .targets import THRESHOLDS, key, speedup, targets, time_to
 
 # -- settings ----------------------------------------------------------------------------------
 SEED = 0
-THRESHOLDS = (0.99, 0.999, 0.9999)
 # The baselines' held-out checks, every so many steps: about 1 s of training on 2 CPU cores,
 # like trainer.train's default eval_every for ours; the published design's about every 2 s, as
 # each of its checks costs a GRU(256) pass per delay.
@@ -76,8 +70,6 @@ def run_bench(quick: bool = False, json_path: Path | None = None, device: str = 
         print(f"echo-train: error: --json {json_path}: its directory does not exist",
               file=sys.stderr)
         return 2
-    from .bench_report import machine_line, print_tables
-
     torch.manual_seed(SEED)
     result = {"quick": quick, "machine": machine(device), "settings": settings(sizes)}
     console.print(machine_line(result["machine"]), highlight=False, soft_wrap=True)
@@ -185,37 +177,13 @@ def summary(name: str, recipe: str, cap_s: float, check_every: int, history, ste
     }
 
 
-def time_to(history, threshold: float) -> float | None:
-    """Training seconds (checks excluded) at the first check that reached `threshold`."""
-    for seconds, eval_seconds, _, heldout in history:
-        if heldout >= threshold:
-            return seconds - eval_seconds
-    return None
-
-
-def speedup(ours: float | None, theirs: float | None, cap_s: float):
-    """(ratio, is_lower_bound): theirs/ours; cap/ours as a bound when they never got there."""
-    if ours is None:
-        return None, False
-    if theirs is None:
-        return cap_s / ours, True
-    return theirs / ours, False
-
-
-def key(x: float) -> str:
-    return f"{x:g}"
-
-
 # -- 2. end to end ------------------------------------------------------------------------------
 
 def end_to_end(kind: str, sizes: Sizes, device: str) -> dict:
     """`echo-train KIND` as a user runs it: wall seconds from its start to the file written."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"{kind}.safetensors"
-        cmd = [sys.executable, "-m", "trainer", kind, "--device", device, "--seed", str(SEED),
-               "--out", str(out)]
-        if sizes.end_to_end_steps is not None:
-            cmd += ["--max-steps", str(sizes.end_to_end_steps)]
+        cmd = end_to_end_command(kind, sizes, device, out)
         with console.status(f"end to end: echo-train {kind}"):
             t0 = time.perf_counter()
             r = subprocess.run(cmd, capture_output=True, text=True)
@@ -223,7 +191,7 @@ def end_to_end(kind: str, sizes: Sizes, device: str) -> dict:
         if r.returncode != 0 or not out.exists():
             return {"command": f"echo-train {kind}", "seconds": None,
                     "error": last_line(r.stderr) or f"exit status {r.returncode}"}
-        from .weights import read_metadata
+        from ..weights import read_metadata
 
         meta = read_metadata(out)
     console.print(f"end to end: echo-train {kind} wrote its file after {wall:.1f} s",
@@ -235,14 +203,23 @@ def end_to_end(kind: str, sizes: Sizes, device: str) -> dict:
             "stream_accuracy": float(meta["stream_accuracy"])}
 
 
+def end_to_end_command(kind: str, sizes: Sizes, device: str, out: Path) -> list[str]:
+    """`echo-train KIND` as a user types it (`python -m trainer`, writing `out`)."""
+    cmd = [sys.executable, "-m", "trainer", kind, "--device", device, "--seed", str(SEED),
+           "--out", str(out)]
+    if sizes.end_to_end_steps is not None:
+        cmd += ["--max-steps", str(sizes.end_to_end_steps)]
+    return cmd
+
+
 # -- 3. the app ------------------------------------------------------------------------------
 
 def bench_app(quick: bool, timeout_s: float) -> dict:
     """echo_tui's own benchmark, in a subprocess; unavailable (with why) when it fails."""
-    cmd = [sys.executable, "-m", "echo_tui.bench", "--json"] + (["--quick"] if quick else [])
     try:
         with console.status("the app and the session: echo_tui.bench"):
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+            r = subprocess.run(app_command(quick), capture_output=True, text=True,
+                               timeout=timeout_s)
     except subprocess.TimeoutExpired:
         return {"available": False, "error": f"timed out after {timeout_s:g} s"}
     except OSError as e:
@@ -259,85 +236,14 @@ def bench_app(quick: bool, timeout_s: float) -> dict:
     return {"available": True, "error": None, **figures}
 
 
+def app_command(quick: bool) -> list[str]:
+    """`python -m echo_tui.bench --json [--quick]`: its last line of output is the figures."""
+    return [sys.executable, "-m", "echo_tui.bench", "--json"] + (["--quick"] if quick else [])
+
+
 def last_line(text: str) -> str:
     lines = [line for line in (text or "").splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
-
-
-# -- targets -----------------------------------------------------------------------------------
-
-def targets(result: dict) -> list[dict]:
-    """Every target of the open issues, as ratios where the machine would otherwise decide."""
-    rows = []
-    for kind, other, goal in (("fixed", "homework", 3.0), ("variable", "published", 5.0)):
-        r = result["training"][kind]["speedup"][key(THRESHOLDS[-1])]
-        rows.append(target_row(f"{kind}: training {goal:g}x faster to 99.99% than {other}",
-                               r["value"], r["value"] is not None and r["value"] >= goal,
-                               ratio_text(r)))
-    for kind, other, bar, goal in (("fixed", "homework", 0.9999, 3.0),
-                                   ("variable", "published", 0.999, 5.0)):
-        r = end_to_end_speedup(result, kind, bar)
-        rows.append(target_row(f"echo-train {kind} end to end {goal:g}x faster than {other}'s "
-                               f"training to {100 * bar:g}%", r["value"],
-                               r["value"] is not None and r["value"] >= goal, ratio_text(r)))
-    for kind in ("fixed", "variable"):
-        acc = result["training"][kind]["ours"]["stream_accuracy"]
-        rows.append(target_row(f"{kind}: >= 99.99% on 10,000-step streams", acc, acc >= 0.9999,
-                               pct(acc)))
-    a = result["app"]
-    if not a.get("available"):
-        return rows
-    v, t = a["session"]["variable_delay"], a["session"]["text_delay"]
-    for label, value, goal in (
-            ("key through EchoSession.feed / GRUCell call, median", v["key_over_cell_median"],
-             0.5),
-            ("key through EchoSession.feed / GRUCell call, p99", v["key_over_cell_p99"], 0.5)):
-        rows.append(target_row(f"variable letters: {label} <= {goal:g}", value, value <= goal,
-                               f"{value:.2f}x"))
-    rows.append(target_row("text model: key / GRUCell call, median (reported)",
-                           t["key_over_cell_median"], None, f"{t['key_over_cell_median']:.2f}x"))
-    value = v["paste_over_torch_gru"]
-    rows.append(target_row("paste through feed >= 2.5x torch.nn.GRU's symbols/s", value,
-                           value >= 2.5, f"{value:.2f}x"))
-    rows.append(target_row("keystrokes through the app >= 500/s", a["keystrokes_per_s"],
-                           a["keystrokes_per_s"] >= 500, f"{a['keystrokes_per_s']:,.0f}/s"))
-    rows.append(target_row("100,000-character paste through the app <= 2 s", a["paste_100k_s"],
-                           a["paste_100k_s"] <= 2.0, f"{a['paste_100k_s']:.2f} s"))
-    rows.append(target_row("first frame before torch is imported",
-                           not a["torch_imported_at_first_frame"],
-                           not a["torch_imported_at_first_frame"],
-                           "yes" if not a["torch_imported_at_first_frame"] else "no"))
-    worst = max(a[f"{v}_end_ms"] for v in ("tapes", "alldelays", "memoryview"))
-    rows.append(target_row(f"each view redraws in <= 5 ms at step {a['view_steps']:,}", worst,
-                           worst <= 5.0, f"{worst:.2f} ms"))
-    seconds = a["train_seconds"] if a["train_reached"] else None
-    rows.append(target_row("fixed letters trained in the app to 99.99% in <= 20 s", seconds,
-                           seconds is not None and seconds <= 20.0,
-                           "not reached" if seconds is None else f"{seconds:.1f} s"))
-    p99 = a["key_to_echo_p99_ms"]
-    rows.append(target_row("key to its echo on screen during training, p99 <= 50 ms", p99,
-                           p99 is not None and p99 <= 50.0,
-                           "n/a" if p99 is None else f"{p99:.1f} ms"))
-    return rows
-
-
-def end_to_end_speedup(result: dict, kind: str, bar: float) -> dict:
-    """The baseline's training-only seconds to `bar` over our whole command's seconds."""
-    ours = result["end_to_end"][kind]["seconds"]
-    base = result["training"][kind]["baseline"]
-    value, lower = speedup(ours, base["time_to"][key(bar)], base["cap_s"])
-    return {"value": value, "lower_bound": lower}
-
-
-def target_row(name: str, value, met: bool | None, shown: str) -> dict:
-    return {"target": name, "value": value, "met": None if met is None else bool(met),
-            "shown": shown}
-
-
-def ratio_text(r: dict) -> str:
-    if r["value"] is None:
-        return "n/a"
-    return f"{'> ' if r['lower_bound'] else ''}{r['value']:.1f}x"
 
 
 # -- the machine -------------------------------------------------------------------------------

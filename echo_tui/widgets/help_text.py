@@ -1,0 +1,71 @@
+"""What help (f1) says: the keys, what each view shows, what the status line measures."""
+
+from __future__ import annotations
+
+from ..describe import describe_alphabet, short_alphabet
+
+INTRO = ("Each key you type is one step of a GRU, its memory kept from key to key. Under what you "
+         "typed is its echo at the chosen delay.")
+
+
+def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Help's sections for session `s` (None while loading); `keys`: what each bound key does
+    (a binding's tooltip) -> the keys that do it, as the footer shows them."""
+    alphabet = short_alphabet(s.alphabet) if s is not None else "symbols"
+    reads = (f"{describe_alphabet(s.alphabet)}; "
+             f"{'upper case folds to lower' if s.alphabet.case == 'fold' else 'case kept'}"
+             if s is not None else "the model's symbols")
+    return [
+        ("Keys", [
+            (alphabet, f"one GRU step each: {reads}"),
+            ("other keys", "Enter, Tab and any key outside the alphabet: no step, kept as "
+                           "typed, marked over the next typed key, named on the notice line"),
+            ("paste", "every character in order, exactly as if typed"),
+            *((" or ".join(k), what) for what, k in keys.items()),
+            ("^p", "commands: reset, set delay, switch or open a model, views…"),
+            ("click the slider", "set the delay"),
+            ("mouse wheel", "scroll the tapes"),
+        ]),
+        ("The tapes", [
+            ("·", "a blank: the model's 'nothing yet' (the first keys have no echo)"),
+            ("␣", "a space (the text model reads it)"),
+            ("red, underlined", "a mistake: not the key typed as many steps back as the "
+                                "delay"),
+            ("blue tint", "the model was unsure of its answer: light under 99% sure, deeper "
+                          "under 90%, deepest under 50% (a tinted answer can be right)"),
+            ("marks above", "keys that were no step, over the next typed key: the key "
+                            "itself (↵ Enter, ⇥ Tab, ␣ space) or, circled, how many "
+                            "(② two … ⑨ nine, ⋯ ten or more)"),
+            ("backspace", "takes back the last step and the keys skipped after it"),
+        ]),
+        ("Every delay at once (f4)", [
+            ("rows", "one per delay: that head's echo of the newest keys; ▶ marks the "
+                     "current delay; mistakes and doubt as on the tapes"),
+        ]),
+        ("Memory over time (f2)", [
+            ("rows", "hidden units over the newest keys: blue −1, grey 0, orange +1; each "
+                     "line is two units, labelled upper/lower (▀ upper, its background "
+                     "lower)"),
+            ("which units", "all when they fit; else those the heads read most, kept "
+                            "while you type; ^p 'Memory: choose…' picks those that vary "
+                            "most now"),
+        ]),
+        ("Training (ctrl+t)", [
+            ("form", "kind, alphabet, delay, hidden size from the recipes; Enter starts "
+                     "from any field; the measured time of the recipe is shown"),
+            ("by delay", "held-out accuracy of each delay's head at the last check, on a "
+                         "log scale of the error (a row each from 90% to 99%, 99.9%, "
+                         "99.99%): green passed the target, blue in training, orange next "
+                         "in the curriculum, grey later"),
+            ("worst", "the worst held-out accuracy of the delays in training, check by "
+                      "check, on the same scale"),
+            ("loss", "the training loss on a log scale from 0.001 to 10"),
+            ("learning", "your text echoed by the model as it was at the last check"),
+        ]),
+        ("The status line", [
+            ("acc", "share of echoes at this delay that were right, over every step since "
+                    "the reset that has a symbol to echo"),
+            ("conf", "the model's mean probability for its own answers at this delay"),
+            ("µs/step", "time the GRU took per step for the last key or paste"),
+        ]),
+    ]
