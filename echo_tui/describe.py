@@ -46,6 +46,8 @@ def count(n: int, noun: str) -> str:
 def one_line(message: str) -> str:
     """`message` as one line of plain text: control characters (a newline or an escape sequence
     in a file's name) are written as escapes, never sent to the terminal as they are."""
+    if message.isprintable():  # the status line, every key: nothing to escape
+        return message
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
                    for ch in message)
 

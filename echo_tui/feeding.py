@@ -157,6 +157,8 @@ class Feeder:
         tally.add(len(op.text), self.session.feed(op.text))
         if tally.left > 0:
             return None  # the rest of this paste is still to come: report the whole of it then
+        if not (tally.skipped or tally.label):
+            return ""  # the keystroke path: nothing to say
         alphabet = short_alphabet(self.session.alphabet)
         if tally.label:
             return f"{tally.label}: re-fed {count(tally.steps, 'step')}" + (

@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from types import SimpleNamespace
 
 from .frames import (PARENT_ENV, PAYLOAD_FALLBACK, FrameError, checked_header, clip,
                      die_with_parent, read_frame, write_frame)
@@ -126,28 +127,32 @@ def frame_message(header: dict, payload: bytes, cfg: dict | None = None) -> RunM
     return Checked(checkpoint) if kind == "check" else Finished(checkpoint)
 
 
-def _meta_model(cfg: dict):
-    """The model of `cfg` without its memory (on torch's meta device), to size frames and
-    checks by; None when `cfg` makes no model (the child says why)."""
+def shape(cfg: dict):
+    """The model of `cfg` counted, not built (building one, even on torch's meta device, held
+    the app's thread for a second as a run started): its kind, head delays, symbols and
+    parameters; None when `cfg` makes no model (the child says why)."""
+    from trainer.alphabet import ALPHABETS
+
     try:
-        import torch
-
-        from trainer.train import TrainConfig, build_model
-
-        with torch.device("meta"):
-            return build_model(TrainConfig(**cfg))
-    except Exception:  # noqa: BLE001 - sizing falls back to fixed bounds
+        kind, h, d = cfg["kind"], int(cfg["hidden"]), int(cfg["delay"])
+        k = len(ALPHABETS[cfg["alphabet"]][0]) + 1  # the symbols and the blank
+    except (KeyError, TypeError, ValueError):
         return None
+    if kind not in ("fixed", "variable") or h < 1 or d < 0:
+        return None
+    delays = [d] if kind == "fixed" else list(range(d + 1))
+    # trainer.model: the embedding, the GRU's two weight matrices and biases, the heads
+    params = k * h + 2 * (3 * h * h + 3 * h) + len(delays) * k * (h + 1)
+    return SimpleNamespace(kind=kind, head_delays=delays, symbols=k - 1, params=params)
 
 
 def payload_bound(cfg: dict, model=None) -> int:
     """The most bytes a frame's payload may have: twice the weights of `cfg`'s model (float32,
     as the child sends them) and 1 MiB for safetensors' header; PAYLOAD_FALLBACK without one."""
-    model = model if model is not None else _meta_model(cfg)
+    model = model if model is not None else shape(cfg)
     if model is None:
         return PAYLOAD_FALLBACK
-    weights = sum(t.numel() * t.element_size() for t in model.state_dict().values())
-    return 2 * weights + PAYLOAD_SLACK
+    return 2 * 4 * model.params + PAYLOAD_SLACK
 
 
 def stall_bound(cfg: dict, model=None) -> float:
@@ -156,14 +161,14 @@ def stall_bound(cfg: dict, model=None) -> float:
     and a held-out check with its confirmation and long streams, counted in floating-point
     operations at SLOW_FLOPS, a pace far below any machine's, so that a slow or busy machine is
     not taken for a stalled child (the fixed recipe: ~45 s, the long ones: ~8 min)."""
-    model = model if model is not None else _meta_model(cfg)
+    model = model if model is not None else shape(cfg)
     if model is None:
         return 10 * STALL_FLOOR_S
     from trainer.evaluate import check_lengths
     from trainer.train import confirm_size
 
     try:
-        h, heads, k = cfg["hidden"], len(model.head_delays), len(model.alphabet) + 1
+        h, heads, k = cfg["hidden"], len(model.head_delays), model.symbols + 1
         per_token = 12 * h * h + 2 * h * heads * k  # forward: the GRU's three gates, every head
         lo, hi = check_lengths(model)
         per_char = hi / max(1, lo - max(model.head_delays))  # steps run per character compared
@@ -227,7 +232,7 @@ class TrainingRun:
         self.cfg = asdict(cfg)
         self.argv = list(argv) if argv is not None else [
             sys.executable, "-m", "echo_tui.training", json.dumps(self.cfg)]
-        model = _meta_model(self.cfg)
+        model = shape(self.cfg)
         self.payload_max = payload_bound(self.cfg, model)
         self.stall_after: float | None = stall_bound(self.cfg, model)
         self._messages: queue.Queue = queue.Queue()

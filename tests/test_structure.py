@@ -188,7 +188,7 @@ def attribute_uses(package: str, pattern) -> dict[str, list[str]]:
 
 
 def test_no_widget_reaches_for_the_app():
-    """Views are bound to the screen's session (data_bind); they never read the app's state
+    """Views follow the screen's session (widgets/base.py); they never read the app's state
     (Textual's own `self.app.call_from_thread` for a thread's hand-back is the one use allowed)."""
     uses = attribute_uses("echo_tui/widgets", lambda chain: chain.startswith("self.app.")
                           and chain != "self.app.call_from_thread")

@@ -212,6 +212,21 @@ async def test_a_load_that_fails_on_the_apps_thread_keeps_the_model_in_use(monke
         await switch_that_fails(pilot, "load", "TypeError: boom")
 
 
+async def train_then_save(pilot, out):
+    """Train the FORM's model to its end (it takes over), then ctrl+s it to `out`."""
+    app = pilot.app
+    panel = await open_panel(pilot)
+    await keys(pilot, "enter")
+    await until(lambda: not panel.running and app.session.model is panel.model)
+    await settle(pilot)
+    await keys(pilot, "ctrl+s")
+    await until(lambda: isinstance(app.screen, PathPrompt))
+    await pilot.pause()
+    app.screen.query_one(Input).value = str(out)
+    await pilot.press("enter")
+    return panel
+
+
 async def test_a_save_worker_that_fails_is_named(monkeypatch, tmp_path):
     import trainer
 
@@ -223,16 +238,8 @@ async def test_a_save_worker_that_fails_is_named(monkeypatch, tmp_path):
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
         await keys(pilot, *"abc")
-        panel = await open_panel(pilot)
-        await keys(pilot, "enter")
-        await until(lambda: not panel.running and app.session.model is panel.model)
-        await settle(pilot)
-        await keys(pilot, "ctrl+s")
-        await until(lambda: isinstance(app.screen, PathPrompt))
-        await pilot.pause()
         out = tmp_path / "mine.safetensors"
-        app.screen.query_one(Input).value = str(out)
-        await pilot.press("enter")
+        panel = await train_then_save(pilot, out)
         await until(lambda: "failed" in notice(app))
         assert notice(app) == f"{JOBS['save']} failed: RuntimeError: boom"
         assert not out.exists() and app.is_running and app.screen is app.main
@@ -252,16 +259,8 @@ async def test_a_save_that_fails_writing_keeps_the_model_beside_it(monkeypatch, 
     app = create_app(weights=VARIABLE, start_run=replay())
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
-        panel = await open_panel(pilot)
-        await keys(pilot, "enter")
-        await until(lambda: not panel.running and app.session.model is panel.model)
-        await settle(pilot)
-        await keys(pilot, "ctrl+s")
-        await until(lambda: isinstance(app.screen, PathPrompt))
-        await pilot.pause()
         out = tmp_path / "mine.safetensors"
-        app.screen.query_one(Input).value = str(out)
-        await pilot.press("enter")
+        panel = await train_then_save(pilot, out)
         await until(lambda: "could not write" in notice(app))
         (kept,) = tmp_path.glob("mine.unsaved-*.safetensors")
         assert notice(app) == (f"could not write {out} (no space left on the device); the model "

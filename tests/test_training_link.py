@@ -340,3 +340,17 @@ def gone(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
     except FileNotFoundError:
         return True
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_the_counted_model_is_the_built_one(name):
+    """Frames are sized by the model counted from its config (nothing is built on the app's
+    thread): the count must be the real model's."""
+    from trainer.train import build_model
+
+    cfg = RECIPES[name]
+    model = build_model(cfg)
+    counted = training.shape(asdict(cfg))
+    assert counted.params == sum(t.numel() for t in model.state_dict().values())
+    assert (counted.kind, counted.head_delays, counted.symbols) == (
+        model.kind, list(model.head_delays), len(model.alphabet))

@@ -2,8 +2,9 @@
 Feeder), undo, the delay, scrolling and which views show; the app owns loading models, help and
 the palette.
 
-The views are bound to the screen's reactives (`data_bind`): `session`, `revision` (bumped when
-the stream, the delay or the model changes) and `delay`; each redraws itself from them.
+The views follow the screen (widgets/base.py): they watch its reactive `session` (and the slider
+its `delay`) and are told of each `revision` (bumped when the stream, the delay or the model
+changes); each redraws itself from them.
 
 Keys go to the session in the order they came: a key is fed at once when nothing waits, else
 it joins the queue, which a pump feeds for about a frame between redraws. So a 100,000
@@ -102,7 +103,6 @@ class EchoScreen(TrainingHost, Screen):
     AUTO_FOCUS = ""  # keys go to the tapes; the training form takes focus only when opened
 
     session = var(None, always_update=True)  # the EchoSession in use; None while the first loads
-    revision = var(0, always_update=True)  # bumped when the stream, the delay or the model changes
     delay = var(None)
     show_memory = var(True, init=False)
     every_delay = var(False, init=False)  # every delay's rows instead of the tapes
@@ -111,28 +111,29 @@ class EchoScreen(TrainingHost, Screen):
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.feeder = Feeder()
+        self.revision = 0  # bumped when the stream, the delay or the model changes
+        self._followers: list = []  # the views that redraw at each revision
         self._pumping = False
         self._loading, self._start_run = loading, start_run
         self.set_reactive(EchoScreen.show_memory, show_memory)
 
     def compose(self) -> ComposeResult:
-        stream = (EchoScreen.session, EchoScreen.revision)
         yield Header()
-        yield DelaySlider(id="slider").data_bind(EchoScreen.session, EchoScreen.delay)
-        tapes = Tapes(id="tapes").data_bind(*stream)
+        yield DelaySlider(id="slider")
+        tapes = Tapes(id="tapes")
         tapes.border_title = "typed, and its echo"
         yield tapes
-        delays = AllDelays(id="delays", classes="-hidden").data_bind(*stream)
+        delays = AllDelays(id="delays", classes="-hidden")
         delays.border_title = "every delay at once (f4)"
         yield delays
         memory = MemoryView(id="memory", classes="" if self.show_memory else "-hidden")
         memory.border_title = "memory: hidden units × keys (−1 blue, +1 orange)"
-        yield memory.data_bind(*stream)
-        train = TrainPanel(id="train", classes="-hidden").data_bind(EchoScreen.session)
+        yield memory
+        train = TrainPanel(id="train", classes="-hidden")
         self.training = TrainingControl(self, train, self._start_run)  # runs what it asks for
         yield train
         yield TextLine(id="notice")
-        yield StatusLine(self._loading, id="status").data_bind(*stream)
+        yield StatusLine(self._loading, id="status")
         yield KeysFooter(compact=True)
         yield Static("", id="too-small", markup=False)
 
@@ -160,9 +161,15 @@ class EchoScreen(TrainingHost, Screen):
         self.redraw()
         self.kick()
 
+    def follow(self, view) -> None:
+        """`view` (a widgets.base.SessionView) is told of every revision from now on."""
+        self._followers.append(view)
+
     def redraw(self) -> None:
         """Every view redraws from the session (Textual paints at most once a frame)."""
         self.revision += 1
+        for view in self._followers:
+            view.revised()
 
     # -- size ---------------------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events
 from textual.message import Message
-from textual.reactive import reactive, var
 from textual.widget import Widget
+
+from .base import SessionView
 
 LABEL = "delay "
 HINT = "   ← → to move, or click"
 
 
-class DelaySlider(Widget):
+class DelaySlider(SessionView, Widget):
     """One line: every delay the model has, the current one as the thumb.
 
     Three forms, the first that fits: every delay labelled (`0─1─[2]─3`), one column per delay
@@ -22,9 +23,8 @@ class DelaySlider(Widget):
 
     COMPONENT_CLASSES = {"slider--thumb", "slider--track", "slider--hint"}
 
-    # bound from the screen: not its revision, so a keystroke does not redraw the slider
-    session = var(None, always_update=True)
-    delay = reactive(None)
+    # the screen's session and delay, not its revision: a keystroke does not redraw the slider
+    FOLLOWS_REVISION = False
 
     class Picked(Message):
         """A click chose a delay."""
@@ -37,8 +37,8 @@ class DelaySlider(Widget):
         super().__init__(**kwargs)
         self._spans: list[tuple[int, int, int]] = []  # (x from, x to, delay) of the drawn cells
 
-    def watch_session(self) -> None:
-        self.refresh()
+    def on_mount(self) -> None:
+        self.watch(self.screen, "delay", lambda _delay: self.refresh(), init=False)
 
     def render(self) -> Text:
         session = self.session

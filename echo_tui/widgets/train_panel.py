@@ -19,11 +19,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.reactive import var
 from textual import events
 from textual.widgets import Button, Input, Label, Select
 
 from ..describe import minutes_or_seconds, one_line
+from .base import SessionView
 from .lines import TextLine
 from .plots import PlotData, TrainingPlots
 from .tapes import EchoStyles, append_echo, append_typed
@@ -61,7 +61,7 @@ class LearningRow(TextLine):
         return text
 
 
-class TrainPanel(Vertical):
+class TrainPanel(SessionView, Vertical):
     """Kind, alphabet, delay and hidden size from trainer's recipes; start, cancel, use, save;
     and the run's progress, plots and learning row, as its TrainingControl hands them over."""
 
@@ -96,7 +96,8 @@ class TrainPanel(Vertical):
 
         text: str
 
-    session = var(None)  # bound from the screen: the learning row re-echoes what was typed
+    # the screen's session (SessionView): the learning row re-echoes what was typed in it
+    FOLLOWS_REVISION = False
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
