@@ -105,6 +105,21 @@ class ModelCycle:
         return next((c for c in self.choices if c.kind == "trained" and c.model is model), None)
 
 
+def load_for_app(path):
+    """The model in `path`, as `trainer.load_model` reads it, if the app can stream it: its
+    engine and views are a GRU's so far, so an LSTM or plain RNN file (which echo-train makes
+    and evaluates) is refused in one sentence, as a bad file is (WeightsError)."""
+    from trainer import WeightsError, load_model
+    from trainer.text import inert
+
+    model = load_model(path)
+    if model.cell != "gru":
+        what = {"lstm": "an LSTM", "rnn": "a plain RNN"}.get(model.cell, model.cell)
+        raise WeightsError(inert(f"{path}: is {what} model; echo-tui opens GRU models only so "
+                                 "far (echo-train eval checks any cell)"))
+    return model
+
+
 def open_session(choice: ModelChoice, delay: int | None, strict: bool = True,
                  clock: Callable[[], float] | None = None):
     """A warmed-up EchoSession on `choice`'s model at `delay` (runs in a thread).
@@ -114,11 +129,9 @@ def open_session(choice: ModelChoice, delay: int | None, strict: bool = True,
     import torch
 
     torch.set_num_threads(1)  # a keystroke's step is tiny: more threads only add latency
-    from trainer import load_model
-
     from .session import EchoSession
 
-    model = choice.model if choice.kind == "trained" else load_model(choice.resolved_path())
+    model = choice.model if choice.kind == "trained" else load_for_app(choice.resolved_path())
     warm = EchoSession(model, undo_steps=1, keep_steps=1)
     warm.feed(model.alphabet.symbols[0] * 8)  # warm up both paths, so the first key and
     warm.feed(model.alphabet.symbols[0])  # the first paste do not pay for it

@@ -102,7 +102,8 @@ def test_the_run_metadata_from_a_progress_and_from_a_checkpoint():
     meta = run_metadata(cfg, progress, recipe="fixed", command="echo-train fixed",
                         heldout=0.25, stream=0.75)
     assert meta == {
-        "recipe": "fixed", "config": json.dumps(vars(cfg)), "seed": "3", "device": "cpu",
+        "recipe": "fixed", "config": json.dumps(vars(cfg)), "cell": "gru", "seed": "3",
+        "device": "cpu",
         "train_seconds": "1.23", "train_samples": "5120", "train_steps": "20", "lr": "0.007",
         "batch": "32", "chunk": "8", "heldout_accuracy": "0.250000",
         "stream_accuracy": "0.750000", "command": "echo-train fixed"}

@@ -28,17 +28,17 @@ class _Payload:
         return (open, (self.marker, "w"))  # unpickling this creates the marker file
 
 
-def _good(d: Path) -> Path:
+def _good(d: Path, cell: str = "gru") -> Path:
     torch.manual_seed(0)
-    path = d / "good.safetensors"
-    save_model(GRUMemory(8, delay=2), path)
+    path = d / ("good.safetensors" if cell == "gru" else f"good_{cell}.safetensors")
+    save_model(GRUMemory(8, delay=2, cell=cell), path)
     return path
 
 
-def _edit(d, name, tensors=None, meta=None) -> Path:
+def _edit(d, name, tensors=None, meta=None, cell="gru") -> Path:
     from safetensors import safe_open
 
-    src = _good(d)
+    src = _good(d, cell)
     with safe_open(src, "pt") as f:
         t = {k: f.get_tensor(k) for k in f.keys()}
         m = dict(f.metadata())
@@ -73,6 +73,14 @@ def _setitem(key, value):
 
 def _popitem(key):
     return lambda m: m.pop(key)
+
+
+def _renamed(old: str, new: str):
+    """Every tensor `old.*` renamed `new.*`."""
+    def edit(t):
+        for name in [n for n in t if n.startswith(old + ".")]:
+            t[new + name[len(old):]] = t.pop(name)
+    return edit
 
 
 CORPUS = [
@@ -112,6 +120,21 @@ CORPUS = [
      "metadata key 'hidden_size' is missing"),
     ("unknown kind", lambda d: _edit(d, "kind.safetensors", meta=_setitem("kind", "lstm")),
      "metadata 'kind' is 'lstm', expected fixed or variable"),
+    ("unknown cell", lambda d: _edit(d, "cell.safetensors", meta=_setitem("cell", "xyz")),
+     "metadata 'cell' is 'xyz', expected gru, lstm or rnn"),
+    ("a GRU file relabelled lstm",
+     lambda d: _edit(d, "gru_as_lstm.safetensors", meta=_setitem("cell", "lstm")),
+     "tensor 'lstm.bias_hh_l0' is missing"),
+    ("an LSTM file relabelled gru",
+     lambda d: _edit(d, "lstm_as_gru.safetensors", meta=_setitem("cell", "gru"), cell="lstm"),
+     "tensor 'gru.bias_hh_l0' is missing"),
+    ("an LSTM file without its cell",
+     lambda d: _edit(d, "lstm_no_cell.safetensors", meta=_popitem("cell"), cell="lstm"),
+     "tensor 'gru.bias_hh_l0' is missing"),
+    ("GRU tensors named for an RNN",
+     lambda d: _edit(d, "gru_as_rnn.safetensors", meta=_setitem("cell", "rnn"),
+                     tensors=_renamed("gru", "rnn")),
+     "tensor 'rnn.weight_ih_l0' has shape (24, 8), expected (8, 8) for the metadata's sizes"),
     ("unknown version", lambda d: _edit(d, "ver.safetensors", meta=_setitem("version", "2")),
      "format version '2' is not supported (this echo-gru reads version 1)"),
     ("shapes contradict metadata", lambda d: _edit(d, "contra.safetensors", meta=_setitem("hidden_size", "9")),

@@ -80,7 +80,9 @@ def _run_eval(args) -> int:
         stream = stream_counts(model, args.stream_steps, args.streams)
         meta = model.metadata
         print_eval_table(
-            inert(f"{path}: {model.kind}, hidden {model.hidden_size}, "
+            inert(f"{path}: {model.kind}"
+                  + (f", {model.cell} cell" if model.cell != "gru" else "")
+                  + f", hidden {model.hidden_size}, "
                   f"alphabet {model.alphabet.name}"),
             seed, stream,
             footer=inert(f"trained {meta.get('train_seconds', '?')} s on "

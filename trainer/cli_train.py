@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .alphabet import ALPHABETS, default_case
 from .cli_base import DEVICES, CliError, Formatter, flag, resolve_device
-from .config import ConfigError, run_metadata, validate
+from .config import CELLS, ConfigError, run_metadata, validate
 from .recipes import RECIPE_HELP, RECIPES, config, recipe_for
 from .text import count, inert
 
@@ -41,7 +41,12 @@ def add_parsers(sub) -> None:
         t.add_argument("--recipe", choices=[n for n, r in RECIPES.items() if r.kind == kind],
                        help="start from this recipe (default: the one that suits the kind, "
                             "alphabet and delay)")
-        t.add_argument("--hidden", type=int, help=f"GRU hidden size {_by_recipe('hidden', kind)}")
+        t.add_argument("--cell", choices=list(CELLS), default="gru",
+                       help="the recurrent layer: gru, a gated recurrent unit (the homework's); "
+                            "lstm, a long short-term memory (a cell state beside its hidden "
+                            "state); rnn, a plain tanh recurrent layer (no gates). The recipes "
+                            "were tuned for gru")
+        t.add_argument("--hidden", type=int, help=f"hidden size {_by_recipe('hidden', kind)}")
         if kind == "fixed":
             t.add_argument("--delay", type=int, help=f"echo delay in steps "
                                                      f"{_by_recipe('delay', kind)}")
@@ -93,7 +98,8 @@ def _train_config(args, device: str):
     """(recipe name, TrainConfig): the recipe that suits the run, with the options given."""
     alphabet = args.alphabet or (RECIPES[args.recipe].alphabet if args.recipe else "letters")
     name = args.recipe or recipe_for(args.kind, alphabet, args.delay)
-    cfg = config(name, kind=args.kind, alphabet=alphabet, hidden=args.hidden, delay=args.delay,
+    cfg = config(name, kind=args.kind, cell=getattr(args, "cell", None), alphabet=alphabet,
+                 hidden=args.hidden, delay=args.delay,
                  seed=args.seed, device=device, batch=args.batch, chunk=args.chunk, lr=args.lr,
                  target=args.target, max_seconds=args.max_seconds, max_steps=args.max_steps)
     return name, cfg
@@ -135,14 +141,17 @@ _ALPHABET_NAMES = {"letters": "letters a–z", "alnum": "letters a–z and digit
 
 
 def describe_weights(meta: dict) -> str:
-    """'variable, letters a–z, delays 0–8, hidden 128, held-out 99.9990%': a weights file's
-    metadata in one inert line (every value from the file escaped and clipped)."""
+    """'variable, letters a–z, delays 0–8, hidden 128, held-out 99.9990%' (after the kind,
+    'lstm cell' or 'rnn cell' for a model that is not a GRU): a weights file's metadata in one
+    inert line (every value from the file escaped and clipped)."""
     def field(key: str) -> str:
         text = inert(meta.get(key, "?"))
         return text if len(text) <= 24 else text[:23] + "…"
 
     kind = meta.get("kind")
     parts = [field("kind")]
+    if meta.get("cell", "gru") != "gru":
+        parts.append(f"{field('cell')} cell")
     symbols = meta.get("alphabet")
     if isinstance(symbols, str) and symbols:
         case = meta.get("case", default_case(symbols))
@@ -185,8 +194,9 @@ def run(args) -> int:
                     "save"), file=sys.stderr)
     terminate_as_interrupt()
     what = "delay" if cfg.kind == "fixed" else "max delay"
+    cell = "" if cfg.cell == "gru" else f"{cfg.cell} cell, "
     try:  # from the first line on: a signal right after it must take the clean path too
-        print(f"echo-train: training a {cfg.kind} model (hidden {cfg.hidden}, {what} "
+        print(f"echo-train: training a {cfg.kind} model ({cell}hidden {cfg.hidden}, {what} "
               f"{cfg.delay}, {cfg.alphabet}; recipe {recipe}) on {device}; Ctrl-C stops "
               "without writing", flush=True)
         with TrainingBar(cfg) as bar:
@@ -222,7 +232,10 @@ def run(args) -> int:
     via = f" (the target of the link {args.out})" if target != args.out else ""
     was = f" (was: {previous})" if existed and previous is not None else ""
     print(inert(f"{'replaced' if existed else 'wrote'} {target}{via}{was}"))
-    print(inert(f"try it: echo-tui --weights {shlex.quote(str(args.out))}"))
+    if cfg.cell == "gru":
+        print(inert(f"try it: echo-tui --weights {shlex.quote(str(args.out))}"))
+    else:  # the app streams GRUs only so far
+        print(inert(f"check it: echo-train eval {shlex.quote(str(args.out))}"))
     return 0
 
 

@@ -24,6 +24,13 @@ MAX_HIDDEN = 4096  # units in the GRU
 MAX_DELAY = 64  # the longest delay (fixed) or the largest max delay (variable)
 MAX_HEADER = 1024 * 1024  # bytes of a weights file's JSON header (trainer/header.py says why)
 
+# The recurrent cells a model can have, and the square blocks of hidden-size rows each stacks in
+# its weights (a GRU's reset, update and new gates; an LSTM's input, forget, cell and output
+# gates; a plain tanh RNN's one): the loader works the tensors' shapes out from these.
+CELLS = ("gru", "lstm", "rnn")
+CELL_GATES = {"gru": 3, "lstm": 4, "rnn": 1}
+CELLS_SAID = "gru, lstm or rnn"
+
 # The whole-number settings with both ends bounded (inclusive): the form's fields and the
 # command's options alike.
 BOUNDS = {"delay": (0, MAX_DELAY), "hidden": (1, MAX_HIDDEN)}
@@ -37,6 +44,9 @@ class TrainConfig:
     recipes are in trainer.recipes."""
 
     kind: str = "fixed"  # fixed | variable
+    # gru | lstm | rnn. The recipes were tuned for GRUs; an LSTM or RNN trains with the same
+    # ones (its own learning rate has not been measured: --lr sets one)
+    cell: str = "gru"
     hidden: int = 64
     delay: int = 4  # the fixed model's delay, or the variable model's max delay
     alphabet: str = "letters"
@@ -91,6 +101,8 @@ def validate(cfg: TrainConfig, label: Label | None = None) -> TrainConfig:
         if not lo <= value <= hi:
             raise ConfigError(f"{name(field)} {value} is out of range: use {lo} to {hi}",
                               field, value, lo, hi)
+    if cfg.cell not in CELLS:
+        raise ConfigError(f"{name('cell')} {cfg.cell} must be {CELLS_SAID}", "cell", cfg.cell)
     rules = (  # (field, within bounds, what it must be, lo, hi)
         ("batch", cfg.batch >= 1, "must be at least 1", 1, None),
         ("chunk", cfg.chunk >= 1, "must be at least 1", 1, None),
@@ -153,7 +165,7 @@ def run_metadata(cfg: TrainConfig, progress, *, recipe: str, command: str,
     `seconds`, `samples` and `heldout`. `heldout` and `stream` (the worst delay's accuracy on
     the homework's check and on long streams) default to the progress's held-out figure and to
     not recorded; `extra` adds keys."""
-    meta = dict(recipe=recipe, config=json.dumps(asdict(cfg)), seed=cfg.seed,
+    meta = dict(recipe=recipe, config=json.dumps(asdict(cfg)), cell=cfg.cell, seed=cfg.seed,
                 device=device_name(cfg.device), train_seconds=f"{progress.seconds:.2f}",
                 train_samples=progress.samples, train_steps=progress.step, lr=cfg.lr,
                 batch=cfg.batch, chunk=cfg.chunk,

@@ -1,9 +1,13 @@
-"""The echo networks: an embedding, one GRU layer, and a readout head per delay.
+"""The echo networks: an embedding, one recurrent layer, and a readout head per delay.
 
-Both models share one body. The GRU's memory does not depend on the delay asked for; the delay
-only picks which readout head decodes it. So the variable-delay model keeps one hidden state and
-can answer for every delay at each step, which is what lets the app move its delay slider
-without re-running the stream.
+Both models share one body. Its recurrent layer is a GRU by default (the seed's), or an LSTM or
+a plain tanh RNN (`cell=`): the layer's attribute, and so its tensors' prefix, is the cell's
+name (`gru`, `lstm`, `rnn`), and `recurrent` is whichever it is. A GRU's or an RNN's state is
+one tensor (1, B, H); an LSTM's is the pair (h, c).
+
+The memory does not depend on the delay asked for; the delay only picks which readout head
+decodes it. So the variable-delay model keeps one hidden state and can answer for every delay at
+each step, which is what lets the app move its delay slider without re-running the stream.
 """
 
 from __future__ import annotations
@@ -12,32 +16,55 @@ import torch
 from torch import nn
 
 from .alphabet import ALPHABETS, Alphabet, N, idx_to_onehot
+from .config import CELL_GATES, CELLS, CELLS_SAID
+
+_LAYERS = {"gru": nn.GRU, "lstm": nn.LSTM, "rnn": nn.RNN}  # nn.RNN's default is tanh
+State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]  # (1, B, H), or an LSTM's (h, c)
 
 
 class _EchoGRU(nn.Module):
     kind = ""
 
     def __init__(self, hidden_size: int, n_categories: int, head_delays: list[int],
-                 alphabet: Alphabet | str | None = None):
+                 alphabet: Alphabet | str | None = None, cell: str = "gru"):
         super().__init__()
         if hidden_size < 1:
             raise ValueError(f"hidden size must be >= 1, got {hidden_size}")
+        if cell not in CELLS:
+            raise ValueError(f"unknown cell {cell!r}; choose {CELLS_SAID}")
         self.alphabet = _alphabet_for(n_categories, alphabet)
         self.hidden_size = hidden_size
         self.n_categories = n_categories
         self.head_delays = list(head_delays)
+        self.cell = cell
+        self.gates = CELL_GATES[cell]  # square blocks of H rows in each recurrent weight
         k = n_categories + 1
-        self.embed = nn.Embedding(k, hidden_size)
-        self.gru = nn.GRU(hidden_size, hidden_size, num_layers=1, batch_first=True)
+        self.embed = nn.Embedding(k, hidden_size)  # made in this order: a seeded GRU's weights
+        setattr(self, cell, _LAYERS[cell](hidden_size, hidden_size, num_layers=1,
+                                          batch_first=True))  # are the same as ever
         self.heads = nn.Linear(hidden_size, len(self.head_delays) * k)
 
-    # -- shared machinery ---------------------------------------------------------------
-    def initial_state(self, batch: int = 1) -> torch.Tensor:
-        return self.embed.weight.new_zeros(1, batch, self.hidden_size)
+    @property
+    def recurrent(self) -> nn.GRU | nn.LSTM | nn.RNN:
+        """The recurrent layer: `self.gru`, `self.lstm` or `self.rnn`."""
+        return getattr(self, self.cell)
 
-    def memory(self, ids: torch.Tensor, h: torch.Tensor | None = None):
-        """GRU outputs (B, T, H) and the final state for a batch of symbol-id sequences."""
-        return self.gru(self.embed(ids), h)
+    # -- shared machinery ---------------------------------------------------------------
+    def initial_state(self, batch: int = 1) -> State:
+        h = self.embed.weight.new_zeros(1, batch, self.hidden_size)
+        return (h, torch.zeros_like(h)) if self.cell == "lstm" else h
+
+    def memory(self, ids: torch.Tensor, h: State | None = None):
+        """Recurrent outputs (B, T, H) and the final state for a batch of symbol-id sequences."""
+        return self.recurrent(self.embed(ids), h)
+
+    def reset_rows(self, h: State, reset: torch.Tensor) -> State:
+        """`h` with the rows where `reset` (B,) is True zeroed (an LSTM: both h and c)."""
+        return _map_state(h, lambda t: t.masked_fill(reset.view(1, -1, 1), 0.0))
+
+    @staticmethod
+    def detach_state(h: State) -> State:
+        return _map_state(h, torch.Tensor.detach)
 
     def all_heads(self, out: torch.Tensor, n: int | None = None) -> torch.Tensor:
         """Logits of every head, or of the first `n`: (..., heads, N+1)."""
@@ -49,12 +76,13 @@ class _EchoGRU(nn.Module):
         return logits.unflatten(-1, (n, k))
 
     @torch.no_grad()
-    def step(self, ids: torch.Tensor, h: torch.Tensor | None = None):
-        """One streaming step: ids (B,) -> (logits (B, heads, N+1), new state (1, B, H)).
+    def step(self, ids: torch.Tensor, h: State | None = None):
+        """One streaming step: ids (B,) -> (logits (B, heads, N+1), new state: (1, B, H), or
+        an LSTM's pair of them).
 
         Feeding a stream one step at a time gives the same outputs as `forward` on it.
         """
-        out, h = self.gru(self.embed(ids)[:, None, :], h)
+        out, h = self.recurrent(self.embed(ids)[:, None, :], h)
         return self.all_heads(out[:, 0]), h
 
     def _ids(self, s: str) -> torch.Tensor:
@@ -72,15 +100,15 @@ class GRUMemory(_EchoGRU):
     kind = "fixed"
 
     def __init__(self, hidden_size: int, n_categories: int = N, delay: int = 4,
-                 alphabet: Alphabet | str | None = None):
+                 alphabet: Alphabet | str | None = None, cell: str = "gru"):
         if delay < 0:
             raise ValueError(f"delay must be >= 0, got {delay}")
-        super().__init__(hidden_size, n_categories, [delay], alphabet)
+        super().__init__(hidden_size, n_categories, [delay], alphabet, cell)
         self.delay = delay
 
-    def forward(self, x: torch.Tensor, h: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, h: State | None = None):
         """x: one-hot (B, T, N+1) -> (logits (B, T, N+1), final state)."""
-        out, h = self.gru(self._embed_onehot(x), h)
+        out, h = self.recurrent(self._embed_onehot(x), h)
         return self.all_heads(out)[:, :, 0], h
 
     @torch.no_grad()
@@ -98,15 +126,15 @@ class VariableDelayGRUMemory(_EchoGRU):
     kind = "variable"
 
     def __init__(self, hidden_size: int, max_delay: int, n_categories: int = N,
-                 alphabet: Alphabet | str | None = None):
+                 alphabet: Alphabet | str | None = None, cell: str = "gru"):
         if max_delay < 0:
             raise ValueError(f"max delay must be >= 0, got {max_delay}")
-        super().__init__(hidden_size, n_categories, list(range(max_delay + 1)), alphabet)
+        super().__init__(hidden_size, n_categories, list(range(max_delay + 1)), alphabet, cell)
         self.max_delay = max_delay
 
     def forward(self, x: torch.Tensor, delays: torch.Tensor | int):
         """x: one-hot (B, T, N+1), delays (B,) -> logits (B, T, N+1) at each row's delay."""
-        out, _ = self.gru(self._embed_onehot(x))
+        out, _ = self.recurrent(self._embed_onehot(x))
         return self.select(self.all_heads(out), delays)
 
     def select(self, all_logits: torch.Tensor, delays: torch.Tensor | int) -> torch.Tensor:
@@ -128,14 +156,18 @@ class VariableDelayGRUMemory(_EchoGRU):
         return self.alphabet.decode(self.all_heads(out)[0, :, delay].argmax(-1).tolist())
 
 
-def build(kind: str, hidden: int, delay: int, alphabet: Alphabet):
+def build(kind: str, hidden: int, delay: int, alphabet: Alphabet, cell: str = "gru"):
     """The model of `kind` (fixed: echoes at `delay`; variable: at every delay 0..`delay`) with
-    `hidden` units over `alphabet`: how training and the loader both make one."""
+    `hidden` units of `cell` over `alphabet`: how training and the loader both make one."""
     if kind == "fixed":
-        return GRUMemory(hidden, len(alphabet), delay=delay, alphabet=alphabet)
+        return GRUMemory(hidden, len(alphabet), delay=delay, alphabet=alphabet, cell=cell)
     if kind == "variable":
-        return VariableDelayGRUMemory(hidden, delay, len(alphabet), alphabet=alphabet)
+        return VariableDelayGRUMemory(hidden, delay, len(alphabet), alphabet=alphabet, cell=cell)
     raise ValueError(f"unknown model kind {kind!r}; choose fixed or variable")
+
+
+def _map_state(h: State, fn) -> State:
+    return tuple(fn(t) for t in h) if isinstance(h, tuple) else fn(h)
 
 
 def _alphabet_for(n_categories: int, alphabet) -> Alphabet:

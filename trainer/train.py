@@ -85,7 +85,7 @@ class Progress:
 
 def build_model(cfg: TrainConfig):
     """The untrained model `cfg` trains (trainer.model.build)."""
-    return build(cfg.kind, cfg.hidden, cfg.delay, Alphabet.named(cfg.alphabet))
+    return build(cfg.kind, cfg.hidden, cfg.delay, Alphabet.named(cfg.alphabet), cell=cfg.cell)
 
 
 def train(cfg: TrainConfig, on_progress=None, on_check=None):
@@ -101,7 +101,8 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
     model = build_model(cfg).to(dev)
     if cfg.orthogonal:
         with torch.no_grad():
-            for gate in model.gru.weight_hh_l0.chunk(3):  # reset, update, new: one square each
+            # one square per gate: a GRU's reset, update, new; an LSTM's four; an RNN's one
+            for gate in model.recurrent.weight_hh_l0.chunk(model.gates):
                 torch.nn.init.orthogonal_(gate)
     opt = Adam(model.parameters(), lr=cfg.lr, betas=(0.9, cfg.beta2))
     max_delay = max(model.head_delays)
@@ -120,7 +121,7 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
     model.train()
     try:
         for x, targets, reset in data:
-            h = h.masked_fill(reset.view(1, -1, 1), 0.0)
+            h = model.reset_rows(h, reset)
             out, h = model.memory(x, h)
             n = p.trained_delay + 1 if model.kind == "variable" else 1
             logits = model.all_heads(out, n)
@@ -129,7 +130,7 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
             opt.zero_grad()
             loss.backward()
             opt.step()
-            h = h.detach()
+            h = model.detach_state(h)
             p.step += 1
             p.samples += x.numel()
             if p.step % cfg.eval_every == 0 or _out_of_budget(cfg, p, start):

@@ -13,7 +13,8 @@ import torch
 from safetensors.torch import save
 
 from .alphabet import EXACT, FOLD, Alphabet, alphabet_problem, default_case
-from .config import BOUNDS, MAX_DELAY, MAX_HEADER, MAX_HIDDEN, MAX_SYMBOLS, WHOLE
+from .config import (BOUNDS, CELL_GATES, CELLS, CELLS_SAID, MAX_DELAY, MAX_HEADER, MAX_HIDDEN,
+                     MAX_SYMBOLS, WHOLE)
 from .header import (F32_BYTES, MAX_BRACKETS, MAX_MESSAGE, WeightsError, changed, clip,
                      open_file, os_reason, parse, quoted, read_header, refusal, text_metadata,
                      unreadable)
@@ -24,6 +25,7 @@ FORMAT = "echo-gru"
 VERSION = "1"
 KINDS = {"fixed": "delay", "variable": "max_delay"}  # kind -> metadata key of its delay
 REQUIRED = ("format", "version", "kind", "alphabet", "hidden_size")
+# 'cell' (gru, lstm or rnn) is written in every file; a file without it is a GRU (older files)
 # The loader's limits: MAX_SYMBOLS, MAX_HIDDEN, MAX_DELAY and MAX_HEADER (trainer.config),
 # MAX_BRACKETS and MAX_MESSAGE (trainer.header, which says why); all importable from here.
 __all__ = ["FORMAT", "VERSION", "KINDS", "REQUIRED", "MAX_SYMBOLS", "MAX_HIDDEN", "MAX_DELAY",
@@ -67,6 +69,7 @@ def model_bytes(model, **meta) -> bytes:
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     info.update({k: str(v) for k, v in meta.items()})
+    info["cell"] = model.cell  # the model's own word: the loader builds from it
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     return save(tensors, metadata=info)
 
@@ -134,14 +137,16 @@ def _check_shapes(path: Path, meta: dict, found: dict, expected: dict) -> None:
                                 f", expected {shape} for the metadata's sizes")
 
 
-def _expected_shapes(kind: str, hidden: int, delay: int, alphabet: Alphabet) -> dict:
+def _expected_shapes(kind: str, hidden: int, delay: int, alphabet: Alphabet,
+                     cell: str = "gru") -> dict:
     """The shapes of the model's state_dict, worked out from trainer/model.py without building
-    it: an embedding row per symbol and the blank, a GRU layer, a head per delay."""
-    k, h = len(alphabet) + 1, hidden
+    it: an embedding row per symbol and the blank, a recurrent layer named for its cell with H
+    rows per gate (a GRU 3, an LSTM 4, an RNN 1), a head per delay."""
+    k, h, g = len(alphabet) + 1, hidden, CELL_GATES[cell] * hidden
     heads = (1 if kind == "fixed" else delay + 1) * k
-    return {"embed.weight": (k, h), "gru.weight_ih_l0": (3 * h, h),
-            "gru.weight_hh_l0": (3 * h, h), "gru.bias_ih_l0": (3 * h,),
-            "gru.bias_hh_l0": (3 * h,), "heads.weight": (heads, h), "heads.bias": (heads,)}
+    return {"embed.weight": (k, h), f"{cell}.weight_ih_l0": (g, h),
+            f"{cell}.weight_hh_l0": (g, h), f"{cell}.bias_ih_l0": (g,),
+            f"{cell}.bias_hh_l0": (g,), "heads.weight": (heads, h), "heads.bias": (heads,)}
 
 
 def _read_tensors(path: Path, f, model, found: dict, size: int) -> None:
@@ -187,7 +192,7 @@ def _read_into(path: Path, f, buffer: bytearray, length: int, size: int) -> None
 
 
 def _sizes(path: Path, meta: dict) -> tuple[str, int, int, Alphabet]:
-    """(kind, hidden size, delay or max delay, alphabet) from checked metadata fields."""
+    """(kind, hidden size, delay or max delay, alphabet, cell) from checked metadata fields."""
     for key in REQUIRED:
         if key not in meta:
             raise refusal(path, f"metadata key {key!r} is missing")
@@ -200,6 +205,9 @@ def _sizes(path: Path, meta: dict) -> tuple[str, int, int, Alphabet]:
     kind = meta["kind"]
     if kind not in KINDS:
         raise refusal(path, f"metadata 'kind' is {quoted(kind)}, expected fixed or variable")
+    cell = meta.get("cell", "gru")
+    if cell not in CELLS:
+        raise refusal(path, f"metadata 'cell' is {quoted(cell)}, expected {CELLS_SAID}")
     symbols = meta["alphabet"]
     if len(symbols) > MAX_SYMBOLS:
         raise refusal(path, f"metadata 'alphabet' has {len(symbols):,} symbols; echo-gru reads "
@@ -214,7 +222,7 @@ def _sizes(path: Path, meta: dict) -> tuple[str, int, int, Alphabet]:
         raise refusal(path, f"metadata 'alphabet' {quoted(symbols)} {problem}")
     hidden = _int_meta(path, meta, "hidden_size", *BOUNDS["hidden"])
     delay = _int_meta(path, meta, KINDS[kind], *BOUNDS["delay"])
-    return kind, hidden, delay, Alphabet(symbols, case)
+    return kind, hidden, delay, Alphabet(symbols, case), cell
 
 
 def _int_meta(path, meta, key, lo, hi) -> int:
