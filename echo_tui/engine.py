@@ -3,9 +3,13 @@
 An engine answers in numpy: for each step, every head's answer (argmax), its probability as
 one byte (255 = certain), and the hidden state.
 
-`LeanEngine` is what sessions use. The GRU's input comes from an embedding, so the input half of
+Every cell (GRU, LSTM, plain tanh RNN) streams the same way. An engine's state is one float32
+vector of `state_size` floats: h for a GRU or an RNN (H), h then c for an LSTM (2H), so undo
+restores an LSTM's cell state too; the heads, and the memory view, read its first H (h).
+
+`LeanEngine` is what sessions use. The cell's input comes from an embedding, so the input half of
 every gate, W_ih · embed(id) + b_ih, is one row of a table computed once per model; a step is
-then one H x 3H matrix-vector product, the gate arithmetic, and the heads' product. For one
+then one H x gates·H matrix-vector product, the gate arithmetic, and the heads' product. For one
 stream, PyTorch spends most of a step dispatching its operators, not computing; so the step is
 one compiled loop (numba), which writes straight into the session's rows. A paste runs the
 recurrence in that loop and the heads as one matrix product over all its states; a long paste
@@ -23,12 +27,20 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from .kernels import answers, recur, step
+from .kernels import CELL_NUMBERS, answers, recur, step
+
+STATE_LABELS = {"gru": "h (the GRU's hidden state)", "rnn": "h (the RNN's hidden state)",
+                "lstm": "h (the LSTM's output; its cell state c is kept for undo)"}
 
 
 def engine_for(model):
     """The engine a session runs `model` with."""
     return LeanEngine(model)
+
+
+def state_size(model) -> int:
+    """Floats in an engine's state for `model`: H, or an LSTM's 2H (h, then c)."""
+    return model.hidden_size * (2 if model.cell == "lstm" else 1)
 
 
 def confidence_bytes(probs: np.ndarray) -> np.ndarray:
@@ -49,30 +61,50 @@ class TorchEngine:
 
     def __init__(self, model):
         self.model = model
+        self.state_size = state_size(model)
         self._ids = [torch.tensor([i]) for i in range(len(model.alphabet) + 1)]
 
     def initial_state(self) -> np.ndarray:
-        return np.zeros(self.model.hidden_size, dtype=np.float32)
+        return np.zeros(self.state_size, dtype=np.float32)
+
+    def _state(self, s: np.ndarray):
+        """A state vector as the model's state: (1, 1, H), or an LSTM's pair (h, c)."""
+        t = torch.from_numpy(s)
+        if self.model.cell == "lstm":
+            return tuple(t.view(2, 1, 1, -1))
+        return t.view(1, 1, -1)
 
     @torch.no_grad()
     def step_into(self, i: int, h: np.ndarray, h_out: np.ndarray, pred: np.ndarray,
                   conf: np.ndarray) -> None:
         """One symbol from state `h`: the new state into `h_out`, every head's answer and
         confidence byte into `pred` and `conf`."""
-        logits, h_new = self.model.step(self._ids[i], torch.from_numpy(h).view(1, 1, -1))
+        logits, h_new = self.model.step(self._ids[i], self._state(h))
         best, answer = logits[0].softmax(-1).max(-1)
-        h_out[:] = h_new.view(-1).numpy()
+        h_out[:] = (torch.cat(h_new, -1) if isinstance(h_new, tuple) else h_new).view(-1).numpy()
         pred[:] = answer.numpy()
         conf[:] = confidence_bytes(best.numpy())
 
     @torch.no_grad()
     def run(self, ids: np.ndarray, h: np.ndarray):
         """Symbols in order from state `h`: (answers (k, heads), confidence bytes (k, heads),
-        the state after each step (k, H))."""
+        the state after each step (k, state_size))."""
+        if self.model.cell == "lstm":  # the layer gives every step's h but only the last c
+            return self._run_lstm(ids, h)
         x = torch.from_numpy(ids.astype(np.int64))[None]
-        out, _ = self.model.memory(x, torch.from_numpy(h).view(1, 1, -1))
+        out, _ = self.model.memory(x, self._state(h))
         best, answer = self.model.all_heads(out[0]).softmax(-1).max(-1)
         return answer.numpy(), confidence_bytes(best.numpy()), out[0].numpy()
+
+    def _run_lstm(self, ids: np.ndarray, h: np.ndarray):
+        heads = len(self.model.head_delays)
+        pred = np.empty((len(ids), heads), dtype=np.int64)
+        conf = np.empty((len(ids), heads), dtype=np.uint8)
+        states = np.empty((len(ids), self.state_size), dtype=np.float32)
+        for t, i in enumerate(ids.tolist()):
+            self.step_into(i, h, states[t], pred[t], conf[t])
+            h = states[t]
+        return pred, conf, states
 
     def runs(self, ids: np.ndarray, h: np.ndarray, chunk: int):
         """`run` a chunk at a time: (answers, confidence bytes, states) per chunk."""
@@ -87,13 +119,16 @@ class LeanEngine:
 
     def __init__(self, model):
         sd = {k: v.detach().to("cpu", torch.float32) for k, v in model.state_dict().items()}
+        cell = model.cell
         with torch.no_grad():
-            table = sd["embed.weight"] @ sd["gru.weight_ih_l0"].T + sd["gru.bias_ih_l0"]
+            table = sd["embed.weight"] @ sd[f"{cell}.weight_ih_l0"].T + sd[f"{cell}.bias_ih_l0"]
+        self.cell = CELL_NUMBERS[cell]
         self.hidden_size = model.hidden_size
+        self.state_size = state_size(model)
         self.k = len(model.alphabet) + 1  # classes per head
-        self.table = _f32(table)  # (K, 3H): the input half of every gate, per symbol
-        self.whh = _f32(sd["gru.weight_hh_l0"])  # (3H, H)
-        self.bhh = _f32(sd["gru.bias_hh_l0"])
+        self.table = _f32(table)  # (K, gates·H): the input half of every gate, per symbol
+        self.whh = _f32(sd[f"{cell}.weight_hh_l0"])  # (gates·H, H)
+        self.bhh = _f32(sd[f"{cell}.bias_hh_l0"])
         self.wo = _f32(sd["heads.weight"])  # (heads * K, H)
         self.bo = _f32(sd["heads.bias"])
         self._wo_t = torch.from_numpy(np.ascontiguousarray(self.wo.T))  # the paste's product
@@ -101,11 +136,12 @@ class LeanEngine:
         self._ahead = None  # (ids, h, the future of their states): see `ahead`
 
     def initial_state(self) -> np.ndarray:
-        return np.zeros(self.hidden_size, dtype=np.float32)
+        return np.zeros(self.state_size, dtype=np.float32)
 
     def step_into(self, i: int, h: np.ndarray, h_out: np.ndarray, pred: np.ndarray,
                   conf: np.ndarray) -> None:
-        step(self.table, self.whh, self.bhh, self.wo, self.bo, self.k, i, h, h_out, pred, conf)
+        step(self.cell, self.table, self.whh, self.bhh, self.wo, self.bo, self.k, i, h, h_out,
+             pred, conf)
 
     def run(self, ids: np.ndarray, h: np.ndarray):
         states = self._recur(ids, h)
@@ -155,13 +191,14 @@ class LeanEngine:
 
     def _recur(self, ids: np.ndarray, h: np.ndarray) -> np.ndarray:
         """The state after each of `ids`, from `h`."""
-        states = np.empty((len(ids), self.hidden_size), dtype=np.float32)
-        recur(self.table, self.whh, self.bhh, ids.astype(np.int64), h, states)
+        states = np.empty((len(ids), self.state_size), dtype=np.float32)
+        recur(self.cell, self.table, self.whh, self.bhh, ids.astype(np.int64), h, states)
         return states
 
     def _answers(self, states: np.ndarray):
-        """Every head's answer and confidence byte for each state."""
-        logits = torch.addmm(self._bo, torch.from_numpy(states), self._wo_t).numpy()
+        """Every head's answer and confidence byte for each state (from its h)."""
+        h = states if self.state_size == self.hidden_size else states[:, :self.hidden_size]
+        logits = torch.addmm(self._bo, torch.from_numpy(h), self._wo_t).numpy()
         heads = logits.shape[1] // self.k
         pred = np.empty((len(states), heads), dtype=np.int64)
         conf = np.empty((len(states), heads), dtype=np.uint8)

@@ -1,5 +1,9 @@
 """The compiled loops (numba) behind the lean engine and the session's per-step bookkeeping.
 
+Each cell's step reads a state vector and writes the next: a GRU's or a plain RNN's is h (H
+floats), an LSTM's is h then c (2H), so the heads, which read h, read the state's first H.
+`step` and `recur` take the cell as a number (GRU, LSTM, RNN below).
+
 For one stream, a step of a small GRU is a few hundred thousand multiply-adds: PyTorch or numpy
 spend more time dispatching their operators than computing them. Each loop here is one call.
 
@@ -88,6 +92,47 @@ def _gru(table, whh, bhh, i, h, h_out):
         h_out[j] = n + z * (h[j] - n)
 
 
+@numba.njit(**_JIT)
+def _lstm(table, whh, bhh, i, s, s_out):
+    """s_out = LSTM(s, symbol i), s = (h, c); PyTorch's gate order (input, forget, cell,
+    output): c' = f c + i g, h' = o tanh(c')."""
+    n_h = s.shape[0] // 2
+    gh = np.empty(4 * n_h, dtype=np.float32)
+    matvec(whh, s, bhh, gh)  # reads the first H of s: h
+    for j in range(n_h):
+        ig = ONE / (ONE + fexp(-(table[i, j] + gh[j])))
+        fg = ONE / (ONE + fexp(-(table[i, n_h + j] + gh[n_h + j])))
+        g = TWO / (ONE + fexp(-TWO * (table[i, 2 * n_h + j] + gh[2 * n_h + j]))) - ONE
+        og = ONE / (ONE + fexp(-(table[i, 3 * n_h + j] + gh[3 * n_h + j])))
+        c = fg * s[n_h + j] + ig * g
+        s_out[n_h + j] = c
+        s_out[j] = og * (TWO / (ONE + fexp(-TWO * c)) - ONE)
+
+
+@numba.njit(**_JIT)
+def _rnn(table, whh, bhh, i, h, h_out):
+    """h_out = tanh(table[i] + whh h + bhh): PyTorch's tanh RNN."""
+    n_h = h.shape[0]
+    gh = np.empty(n_h, dtype=np.float32)
+    matvec(whh, h, bhh, gh)
+    for j in range(n_h):
+        h_out[j] = TWO / (ONE + fexp(-TWO * (table[i, j] + gh[j]))) - ONE
+
+
+GRU, LSTM, RNN = 0, 1, 2  # the cell numbers `step` and `recur` take
+CELL_NUMBERS = {"gru": GRU, "lstm": LSTM, "rnn": RNN}
+
+
+@numba.njit(inline="always")
+def _cell(cell, table, whh, bhh, i, s, s_out):
+    if cell == GRU:
+        _gru(table, whh, bhh, i, s, s_out)
+    elif cell == LSTM:
+        _lstm(table, whh, bhh, i, s, s_out)
+    else:
+        _rnn(table, whh, bhh, i, s, s_out)
+
+
 LANES = 16  # float32s in a 512-bit vector
 
 
@@ -124,19 +169,21 @@ def _answer(logits, pred, conf):
 
 
 @numba.njit(**_JIT)
-def step(table, whh, bhh, wo, bo, n_classes, i, h, h_out, pred, conf):
-    _gru(table, whh, bhh, i, h, h_out)
+def step(cell, table, whh, bhh, wo, bo, n_classes, i, h, h_out, pred, conf):
+    """One symbol through `cell` from state h into h_out, and every head's answer and
+    confidence byte from the new h (the first wo.shape[1] floats of the state)."""
+    _cell(cell, table, whh, bhh, i, h, h_out)
     logits = np.empty(wo.shape[0], dtype=np.float32)
     matvec(wo, h_out, bo, logits)
     _answer(logits.reshape(pred.shape[0], n_classes), pred, conf)
 
 
 @numba.njit(**_JIT)
-def recur(table, whh, bhh, ids, h, states):
+def recur(cell, table, whh, bhh, ids, h, states):
     """The state after each of `ids` from `h`: rows of `states`."""
     prev = h
     for t in range(ids.shape[0]):
-        _gru(table, whh, bhh, ids[t], prev, states[t])
+        _cell(cell, table, whh, bhh, ids[t], prev, states[t])
         prev = states[t]
 
 

@@ -106,18 +106,11 @@ class ModelCycle:
 
 
 def load_for_app(path):
-    """The model in `path`, as `trainer.load_model` reads it, if the app can stream it: its
-    engine and views are a GRU's so far, so an LSTM or plain RNN file (which echo-train makes
-    and evaluates) is refused in one sentence, as a bad file is (WeightsError)."""
-    from trainer import WeightsError, load_model
-    from trainer.text import inert
+    """The model in `path`, as `trainer.load_model` reads it (any cell: GRU, LSTM or plain
+    RNN); a bad file is refused in one sentence (WeightsError)."""
+    from trainer import load_model
 
-    model = load_model(path)
-    if model.cell != "gru":
-        what = {"lstm": "an LSTM", "rnn": "a plain RNN"}.get(model.cell, model.cell)
-        raise WeightsError(inert(f"{path}: is {what} model; echo-tui opens GRU models only so "
-                                 "far (echo-train eval checks any cell)"))
-    return model
+    return load_model(path)
 
 
 def open_session(choice: ModelChoice, delay: int | None, strict: bool = True,

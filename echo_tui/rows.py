@@ -12,9 +12,10 @@ Why it looks like this (sessions may run to millions of steps, with flat per-ste
   rows, then are compacted to the newest keep_steps plus the max delay (the margin that judges
   their first echoes): amortised O(1) per step, one copy per `keep_steps` steps. `base` is the
   step number of row 0.
-- Undo: the hidden state from before each of the last `undo_steps` steps sits in a ring
-  (10,000 x hidden floats: 5 MB at hidden 128), allocated once; the live state `h` is the
-  newest, so `history` reads both.
+- Undo: the engine's state from before each of the last `undo_steps` steps sits in a ring
+  (10,000 x state floats: 5 MB at hidden 128), allocated once; the live state `h` is the
+  newest, so `history` reads both. A state is the engine's vector: an LSTM's holds h then c,
+  so undo restores both; `history` reads the first `width` floats of each (h).
 - Accuracy and confidence: per-head sums, updated as steps come and go, so reading them at any
   delay is O(1).
 
@@ -41,7 +42,7 @@ class Rows:
                  "dtype", "sym", "ids", "out", "conf", "h", "undo", "n", "base", "correct",
                  "conf_sum")
 
-    def __init__(self, alphabet, delays: tuple[int, ...], hidden_size: int, *, undo_steps: int,
+    def __init__(self, alphabet, delays: tuple[int, ...], state_size: int, *, undo_steps: int,
                  keep_steps: int, chunk: int):
         if undo_steps < 0 or keep_steps < max(1, undo_steps):
             raise ValueError("need 0 <= undo_steps <= keep_steps and keep_steps >= 1")
@@ -54,8 +55,8 @@ class Rows:
         self.keep = keep_steps + self.margin  # rows a compaction keeps
         self.max_rows = self.keep + max(keep_steps, chunk)
         self.undo_steps = undo_steps
-        self.undo = np.zeros((undo_steps, hidden_size), dtype=np.float32)
-        self.clear(np.zeros(hidden_size, dtype=np.float32))
+        self.undo = np.zeros((undo_steps, state_size), dtype=np.float32)
+        self.clear(np.zeros(state_size, dtype=np.float32))
 
     def clear(self, h: np.ndarray) -> None:
         """No rows, counts at zero, `h` the live state (the undo ring stays: its rows are written
@@ -160,22 +161,24 @@ class Rows:
         typed.take_back(r)
         self.h = self.undo[(self.base + r) % self.undo_steps].copy()
 
-    def history(self, start: int, stop: int, depth: int) -> np.ndarray:
-        """The state after each of steps start..stop-1, from the ring and the live state: only
-        the last `depth` steps and the state the oldest of them started from are held."""
+    def history(self, start: int, stop: int, depth: int, width: int | None = None) -> np.ndarray:
+        """The state after each of steps start..stop-1 (its first `width` floats; all when
+        None), from the ring and the live state: only the last `depth` steps and the state the
+        oldest of them started from are held."""
         steps = self.base + self.n
         oldest = max(0, steps - depth - 1)
         if not oldest <= start <= stop <= steps:
             raise IndexError(f"states of steps {start}..{stop} are not kept "
                              f"(kept: {oldest}..{steps})")
-        out = np.empty((stop - start, self.h.shape[0]), dtype=np.float32)
+        width = self.h.shape[0] if width is None else width
+        out = np.empty((stop - start, width), dtype=np.float32)
         if stop == start:
             return out
         last = stop - start - (1 if stop == steps else 0)  # the newest is the live state
         idx = (np.arange(start + 1, start + 1 + last)) % max(1, self.undo_steps)
-        out[:last] = self.undo[idx]
+        out[:last] = self.undo[idx, :width]
         if stop == steps:
-            out[-1] = self.h
+            out[-1] = self.h[:width]
         return out
 
     def truth(self, lo: int, hi: int, d: int) -> np.ndarray:

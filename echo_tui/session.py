@@ -1,4 +1,5 @@
-"""The streaming core: each symbol is one GRU step, the hidden state carried from key to key.
+"""The streaming core: each symbol is one step of the model's cell (GRU, LSTM or plain RNN), the
+state carried from key to key (an LSTM's is h and c; `hidden` and `history` give h).
 
 EchoSession knows nothing of Textual; the app and its widgets are views of one. It runs the model
 and answers for the stream; what it keeps is in two parts, each with its own module saying why it
@@ -39,7 +40,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .engine import engine_for
+from .engine import STATE_LABELS, engine_for
 from .kernels import score_row
 from .rows import Rows
 from .typed import MAX_GAP, Typed
@@ -57,7 +58,7 @@ STEP_PATH_MAX = 4  # feeds up to this many symbols go step by step (the keystrok
 
 @dataclass(frozen=True, slots=True)
 class Fed:
-    """What one `feed` did: GRU steps made, characters skipped (outside the alphabet: no step),
+    """What one `feed` did: steps made, characters skipped (outside the alphabet: no step),
     and the last of those (None when none was)."""
 
     steps: int
@@ -87,10 +88,10 @@ class EchoSession:
     def __init__(self, model, delay: int | None = None, *, undo_steps: int = UNDO_STEPS,
                  keep_steps: int = KEEP_STEPS, clock: Callable[[], float] = time.perf_counter,
                  engine=None):
-        self._rows = Rows(model.alphabet, tuple(model.head_delays), model.hidden_size,
+        self.engine = engine_for(model) if engine is None else engine
+        self._rows = Rows(model.alphabet, tuple(model.head_delays), self.engine.state_size,
                           undo_steps=undo_steps, keep_steps=keep_steps, chunk=CHUNK)
         self.model = model
-        self.engine = engine_for(model) if engine is None else engine
         self.alphabet = model.alphabet
         self.delays = self._rows.delays
         self.undo_steps = undo_steps
@@ -146,7 +147,7 @@ class EchoSession:
 
     def _feed_key(self, ch: str) -> Fed:
         """One character: the keystroke path, in scalars (for one symbol, a paste's array
-        operations would cost more than the GRU step itself)."""
+        operations would cost more than the step itself)."""
         code = ord(ch)
         typed = self._typed
         i = int(typed.lut[code]) if code < 128 else (self.alphabet.id_of(ch) or 0)
@@ -240,14 +241,14 @@ class EchoSession:
         reset (0.0 before the first)."""
         return float(self._rows.conf_sum[self._head]) / (255 * self.steps) if self.steps else 0.0
 
-    @property
-    def kind(self) -> str:
-        return self.model.kind
+    kind = property(lambda self: self.model.kind)
+    # what `hidden` and `history` show, for the memory view: "h (the LSTM's output; ...)"
+    state_label = property(lambda self: STATE_LABELS[self.model.cell])
 
     @property
     def hidden(self) -> torch.Tensor:
-        """The GRU's current hidden state, shape (hidden_size,)."""
-        return torch.from_numpy(self._rows.h)
+        """The current hidden state h, shape (hidden_size,) (an LSTM's output, not its c)."""
+        return torch.from_numpy(self._rows.h[:self.model.hidden_size])
 
     @property
     def typed(self) -> str:
@@ -280,12 +281,12 @@ class EchoSession:
         return self._typed.skips(*self._rows.span(start, stop))
 
     def history(self, start: int, stop: int) -> np.ndarray:
-        """The hidden state after each of steps start..stop-1: (stop - start, hidden_size).
+        """The hidden state h after each of steps start..stop-1: (stop - start, hidden_size).
 
         Only steps whose state the undo ring still holds (the last `undo_depth`, and the state
         the oldest of them started from) can be read.
         """
-        return self._rows.history(start, stop, self.undo_depth)
+        return self._rows.history(start, stop, self.undo_depth, self.model.hidden_size)
 
     def true_echo(self) -> str:
         """What a perfect echo of `stream` would be at the current delay."""

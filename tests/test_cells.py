@@ -133,7 +133,7 @@ def test_echo_train_cell_lstm_writes_an_lstm_file(tmp_path, capsys):
     assert '"cell": "lstm"' in model.metadata["config"]
     said = capsys.readouterr().out
     assert "training a fixed model (lstm cell, hidden 16, delay 2" in said
-    assert said.splitlines()[-1] == f"check it: echo-train eval {out}"  # not the app, yet
+    assert said.splitlines()[-1] == f"try it: echo-tui --weights {out}"
     assert cli.main(["eval", str(out), "--chars", "200", "--stream-steps", "50",
                      "--streams", "1"]) == 0
     assert f"{out}: fixed, lstm cell, hidden 16, alphabet letters" in capsys.readouterr().out
@@ -165,39 +165,39 @@ def test_a_gru_trains_exactly_as_before(monkeypatch):
                                                  b.state_dict().values()))
 
 
-# -- the app, until it streams other cells: a clear refusal, nothing lost ------------------------
+# -- the app streams every cell -----------------------------------------------------------------
 
-@pytest.mark.parametrize("cell, what", [("lstm", "an LSTM"), ("rnn", "a plain RNN")])
-def test_echo_tui_refuses_a_non_gru_file_in_one_sentence(tmp_path, capsys, cell, what):
-    from echo_tui.cli import main as tui_main
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_echo_tui_accepts_an_lstm_or_rnn_file(tmp_path, cell):
+    from echo_tui.cli import check
 
     path = tmp_path / f"{cell}.safetensors"
     torch.manual_seed(0)
     save_model(VariableDelayGRUMemory(8, 2, cell=cell), path)
-    assert tui_main(["--weights", str(path)]) == 1
-    assert capsys.readouterr().err == (f"{path}: is {what} model; echo-tui opens GRU models "
-                                       "only so far (echo-train eval checks any cell)\n")
+    assert check(str(path), None) is None
+    assert check(str(path), 2) is None
 
 
-async def test_opening_an_lstm_file_in_the_app_keeps_the_model_and_the_text(tmp_path):
-    from helpers import keys, ready, settle, until
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+async def test_an_lstm_or_rnn_file_opens_in_the_app_and_echoes(tmp_path, cell):
+    from helpers import batch_echo, keys, ready, settle
 
     from echo_tui import create_app
-    from echo_tui.models import ModelChoice
-    from trainer import shipped_weights
+    from echo_tui.widgets.memory import LSTM_TITLE, TITLE
 
-    path = tmp_path / "lstm.safetensors"
+    path = tmp_path / f"{cell}.safetensors"
     torch.manual_seed(0)
-    save_model(VariableDelayGRUMemory(8, 2, cell="lstm"), path)
-    app = create_app(weights=shipped_weights("variable_delay"))
+    save_model(VariableDelayGRUMemory(8, 2, cell=cell), path)
+    app = create_app(weights=path, delay=1)
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
+        assert app.session.model.cell == cell
         await keys(pilot, *"hello")
-        before = app.session.model
-        app._switch_to(ModelChoice.file(path))
-        await until(lambda: "failed" in app.main.notice.text)
+        assert app.session.stream == "hello"
+        assert app.session.echo == batch_echo(app.session.model, "hello", 1)
+        assert app.session.hidden.shape == (8,)
+        memory = app.main.memory
+        assert memory.border_title == (LSTM_TITLE if cell == "lstm" else TITLE)
+        await keys(pilot, "f3")  # to the shipped text model (a GRU): the title follows
         await settle(pilot)
-        assert app.main.notice.text == (f"loading the model failed: {path}: is an LSTM model; "
-                                        "echo-tui opens GRU models only so far (echo-train eval "
-                                        "checks any cell)")
-        assert app.session.model is before and app.session.stream == "hello"
+        assert app.session.model.cell == "gru" and memory.border_title == TITLE

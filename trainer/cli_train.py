@@ -232,10 +232,7 @@ def run(args) -> int:
     via = f" (the target of the link {args.out})" if target != args.out else ""
     was = f" (was: {previous})" if existed and previous is not None else ""
     print(inert(f"{'replaced' if existed else 'wrote'} {target}{via}{was}"))
-    if cfg.cell == "gru":
-        print(inert(f"try it: echo-tui --weights {shlex.quote(str(args.out))}"))
-    else:  # the app streams GRUs only so far
-        print(inert(f"check it: echo-train eval {shlex.quote(str(args.out))}"))
+    print(inert(f"try it: echo-tui --weights {shlex.quote(str(args.out))}"))
     return 0
 
 

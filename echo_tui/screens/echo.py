@@ -28,6 +28,7 @@ from ..feeding import Feeder
 from ..train_control import TrainingControl
 from ..widgets import (AllDelays, DelaySlider, KeysFooter, MemoryView, StatusLine, Tapes,
                        TextLine, TrainPanel)
+from ..widgets.memory import TITLE as MEMORY_TITLE
 from .train_host import TrainingHost
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
@@ -127,7 +128,7 @@ class EchoScreen(TrainingHost, Screen):
         delays.border_title = "every delay at once (f4)"
         yield delays
         memory = MemoryView(id="memory", classes="" if self.show_memory else "-hidden")
-        memory.border_title = "memory: hidden units × keys (−1 blue, +1 orange)"
+        memory.border_title = MEMORY_TITLE
         yield memory
         train = TrainPanel(id="train", classes="-hidden")
         self.training = TrainingControl(self, train, self._start_run)  # runs what it asks for

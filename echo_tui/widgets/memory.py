@@ -67,6 +67,11 @@ def levels(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint((values + 1) * half), 0, LEVELS - 1).astype(np.int64)
 
 
+TITLE = "memory: hidden units × keys (−1 blue, +1 orange)"
+# an LSTM's state is h and c: the view draws h, what the heads read; undo restores both
+LSTM_TITLE = "memory: the LSTM's h (its output) × keys (−1 blue, +1 orange); c is not drawn"
+
+
 class MemoryView(SessionView, Widget):
     """A heat map of hidden units over the newest keys; the newest column is the live state."""
 
@@ -78,7 +83,9 @@ class MemoryView(SessionView, Widget):
         self.chosen_by = "read most by the heads"
 
     def model_changed(self) -> None:
-        """Choose the units anew for the model now in use."""
+        """Choose the units anew for the model now in use, and say which state they are."""
+        lstm = self.session is not None and self.session.model.cell == "lstm"
+        self.border_title = LSTM_TITLE if lstm else TITLE
         self._ranking = None
         self.refresh(layout=True)
         self.update_note()
