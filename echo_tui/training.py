@@ -132,17 +132,19 @@ def shape(cfg: dict):
     the app's thread for a second as a run started): its kind, head delays, symbols and
     parameters; None when `cfg` makes no model (the child says why)."""
     from trainer.alphabet import ALPHABETS
+    from trainer.config import CELL_GATES
 
     try:
         kind, h, d = cfg["kind"], int(cfg["hidden"]), int(cfg["delay"])
         k = len(ALPHABETS[cfg["alphabet"]][0]) + 1  # the symbols and the blank
+        g = CELL_GATES[cfg.get("cell", "gru")]  # blocks of h rows: 3 a GRU, 4 an LSTM, 1 an RNN
     except (KeyError, TypeError, ValueError):
         return None
     if kind not in ("fixed", "variable") or h < 1 or d < 0:
         return None
     delays = [d] if kind == "fixed" else list(range(d + 1))
     # trainer.model: the embedding, the GRU's two weight matrices and biases, the heads
-    params = k * h + 2 * (3 * h * h + 3 * h) + len(delays) * k * (h + 1)
+    params = k * h + 2 * (g * h * h + g * h) + len(delays) * k * (h + 1)
     return SimpleNamespace(kind=kind, head_delays=delays, symbols=k - 1, params=params)
 
 

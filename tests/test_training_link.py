@@ -17,7 +17,7 @@ import sys
 import textwrap
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 import torch
@@ -342,13 +342,14 @@ def gone(pid: int) -> bool:
         return True
 
 
+@pytest.mark.parametrize("cell", ["gru", "lstm", "rnn"])
 @pytest.mark.parametrize("name", sorted(RECIPES))
-def test_the_counted_model_is_the_built_one(name):
+def test_the_counted_model_is_the_built_one(name, cell):
     """Frames are sized by the model counted from its config (nothing is built on the app's
     thread): the count must be the real model's."""
     from trainer.train import build_model
 
-    cfg = RECIPES[name]
+    cfg = replace(RECIPES[name], cell=cell)
     model = build_model(cfg)
     counted = training.shape(asdict(cfg))
     assert counted.params == sum(t.numel() for t in model.state_dict().values())
