@@ -250,3 +250,26 @@ async def test_a_done_without_figures_keeps_the_last_check(checks):
         else:
             assert said == "training ended before its first check: the current model stays"
             assert app.session.model is before
+
+
+async def test_the_panel_trains_the_cell_chosen_and_the_model_takes_over():
+    """An LSTM from the panel: the run is asked for one, its checks are LSTMs, and it takes
+    over the session (which streams it as it does a GRU)."""
+    start = real_run(max_steps=20, eval_every=10, heldout_chars=500, target=1.0)
+    app = create_app(weights=VARIABLE, start_run=start)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        await keys(pilot, *"abc")
+        panel = await open_panel(pilot)
+        panel.query_one("#train-cell", Select).value = "lstm"
+        await pilot.pause()
+        assert str(panel.query_one("#train-progress").render()).startswith(
+            "Enter starts · no time measured for these settings: the recipes' are (for GRUs)")
+        panel.start()
+        assert str(panel.query_one("#train-progress").render()).startswith(
+            "starting: fixed, lstm cell, letters, delay 2, hidden 16")
+        await until(lambda: not panel.running, timeout=90)
+        await settle(pilot)
+        assert panel.cfg.cell == "lstm" and panel.model.cell == "lstm"
+        await until(lambda: app.session.model is panel.model)
+        assert app.session.stream == "abc" and app.session.model.cell == "lstm"

@@ -64,6 +64,6 @@ def measured_time(name: str, cfg: TrainConfig) -> tuple[float, str] | None:
     """(seconds, how measured) for a run of recipe `name` as `cfg` sets it, or None when its
     model differs from the recipe's (no figure was measured for it)."""
     r = RECIPES.get(name)
-    same = r is not None and (cfg.kind, cfg.alphabet, cfg.delay, cfg.hidden) == (
-        r.kind, r.alphabet, r.delay, r.hidden)
+    same = r is not None and (cfg.kind, cfg.alphabet, cfg.delay, cfg.hidden, cfg.cell) == (
+        r.kind, r.alphabet, r.delay, r.hidden, r.cell)
     return MEASURED.get(name) if same else None

@@ -51,8 +51,9 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
                             "most now"),
         ]),
         ("Training (ctrl+t)", [
-            ("form", "kind, alphabet, delay, hidden size from the recipes; Enter starts "
-                     "from any field; the measured time of the recipe is shown"),
+            ("form", "kind, alphabet, cell (gru, lstm, rnn), delay, hidden size from the "
+                     "recipes; Enter starts from any field; the measured time of the recipe "
+                     "is shown"),
             ("by delay", "held-out accuracy of each delay's head at the last check, on a "
                          "log scale of the error (a row each from 90% to 99%, 99.9%, "
                          "99.99%): green passed the target, blue in training, orange next "

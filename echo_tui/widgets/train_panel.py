@@ -30,6 +30,7 @@ from .tapes import EchoStyles, append_echo, append_typed
 
 KINDS = [("variable", "variable"), ("fixed", "fixed")]
 ALPHABETS = [("letters", "letters"), ("alnum", "alnum"), ("text", "text")]
+CELLS = [("gru", "gru"), ("lstm", "lstm"), ("rnn", "rnn")]
 
 
 class LearningRow(TextLine):
@@ -111,6 +112,7 @@ class TrainPanel(SessionView, Vertical):
             yield Select(KINDS, value="fixed", allow_blank=False, compact=True, id="train-kind")
             yield Select(ALPHABETS, value="letters", allow_blank=False, compact=True,
                          id="train-alphabet")
+            yield Select(CELLS, value="gru", allow_blank=False, compact=True, id="train-cell")
             yield Label(" delay ", id="train-delay-label")
             yield Input("4", compact=True, restrict=r"\d{0,3}", id="train-delay")
             yield Label(" hidden ")
@@ -138,8 +140,8 @@ class TrainPanel(SessionView, Vertical):
     # -- the form -------------------------------------------------------------------------
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if self._filled:
-            self.fill_recipe()
+        if self._filled:  # another cell keeps the recipe's sizes: they suit every cell
+            (self.say_estimate if event.select.id == "train-cell" else self.fill_recipe)()
 
     def fill_recipe(self) -> None:
         """Delay and hidden size from the recipe that suits the kind and alphabet."""
@@ -169,7 +171,8 @@ class TrainPanel(SessionView, Vertical):
             return
         measured = measured_time(recipe_for(cfg.kind, cfg.alphabet, cfg.delay), cfg)
         if measured is None:
-            self.say("Enter starts · no time measured for these settings: the recipes' are")
+            self.say("Enter starts · no time measured for these settings: the recipes' are"
+                     + (" (for GRUs)" if cfg.cell != "gru" else ""))
         else:
             seconds, how = measured
             self.say(f"Enter starts · about {minutes_or_seconds(seconds)} to "
@@ -197,7 +200,8 @@ class TrainPanel(SessionView, Vertical):
         hidden = whole(self.query_one("#train-hidden", Input).value, "hidden")
         # "auto": the child resolves it (trainer.config.resolve_device), as echo-train does
         return validate(config(recipe_for(kind, alphabet, delay), kind=kind, alphabet=alphabet,
-                               delay=delay, hidden=hidden, device="auto"))
+                               delay=delay, hidden=hidden, device="auto",
+                               cell=self._select("cell")))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -225,7 +229,8 @@ class TrainPanel(SessionView, Vertical):
         self.query_one(TrainingPlots).show(plan(cfg))
         self._buttons()
         delays = f"delay {cfg.delay}" if cfg.kind == "fixed" else f"delays 0–{cfg.delay}"
-        self.say(f"starting: {cfg.kind}, {cfg.alphabet}, {delays}, hidden {cfg.hidden}, on "
+        cell = f"{cfg.cell} cell, " if cfg.cell != "gru" else ""
+        self.say(f"starting: {cfg.kind}, {cell}{cfg.alphabet}, {delays}, hidden {cfg.hidden}, on "
                  f"{max(1, CORES - 1)} of {CORES} cores…")
         self.screen.set_focus(None)  # back to typing: keys go to the tapes
         self.post_message(self.Start(cfg))
