@@ -27,13 +27,12 @@ def check(weights: str | None, delay: int | None) -> tuple[int, str] | None:
     Only runs when --weights or --delay is given: it loads the model, so the default launch skips
     it and draws its first frame before torch has even been imported.
     """
-    from trainer import WeightsError, shipped_weights
+    from trainer import WeightsError, load_model, shipped_weights
 
-    from .models import load_for_app
     from .session import EchoSession
 
     try:
-        model = load_for_app(weights if weights is not None else shipped_weights("text_delay"))
+        model = load_model(weights if weights is not None else shipped_weights("text_delay"))
     except WeightsError as e:
         return 1, str(e)
     try:

@@ -105,14 +105,6 @@ class ModelCycle:
         return next((c for c in self.choices if c.kind == "trained" and c.model is model), None)
 
 
-def load_for_app(path):
-    """The model in `path`, as `trainer.load_model` reads it (any cell: GRU, LSTM or plain
-    RNN); a bad file is refused in one sentence (WeightsError)."""
-    from trainer import load_model
-
-    return load_model(path)
-
-
 def open_session(choice: ModelChoice, delay: int | None, strict: bool = True,
                  clock: Callable[[], float] | None = None):
     """A warmed-up EchoSession on `choice`'s model at `delay` (runs in a thread).
@@ -122,9 +114,11 @@ def open_session(choice: ModelChoice, delay: int | None, strict: bool = True,
     import torch
 
     torch.set_num_threads(1)  # a keystroke's step is tiny: more threads only add latency
+    from trainer import load_model
+
     from .session import EchoSession
 
-    model = choice.model if choice.kind == "trained" else load_for_app(choice.resolved_path())
+    model = choice.model if choice.kind == "trained" else load_model(choice.resolved_path())
     warm = EchoSession(model, undo_steps=1, keep_steps=1)
     warm.feed(model.alphabet.symbols[0] * 8)  # warm up both paths, so the first key and
     warm.feed(model.alphabet.symbols[0])  # the first paste do not pay for it

@@ -131,21 +131,23 @@ def shape(cfg: dict):
     """The model of `cfg` counted, not built (building one, even on torch's meta device, held
     the app's thread for a second as a run started): its kind, head delays, symbols and
     parameters; None when `cfg` makes no model (the child says why)."""
-    from trainer.alphabet import ALPHABETS
-    from trainer.config import CELL_GATES
+    from math import prod
+
+    from trainer.alphabet import Alphabet
+    from trainer.weights import expected_shapes  # the loader's own count, from the same sizes
 
     try:
         kind, h, d = cfg["kind"], int(cfg["hidden"]), int(cfg["delay"])
-        k = len(ALPHABETS[cfg["alphabet"]][0]) + 1  # the symbols and the blank
-        g = CELL_GATES[cfg.get("cell", "gru")]  # blocks of h rows: 3 a GRU, 4 an LSTM, 1 an RNN
+        cell = cfg.get("cell", "gru")
+        alphabet = Alphabet.named(cfg["alphabet"])
+        if kind not in ("fixed", "variable") or h < 1 or d < 0:
+            return None
+        shapes = expected_shapes(kind, h, d, alphabet, cell)
     except (KeyError, TypeError, ValueError):
         return None
-    if kind not in ("fixed", "variable") or h < 1 or d < 0:
-        return None
     delays = [d] if kind == "fixed" else list(range(d + 1))
-    # trainer.model: the embedding, the GRU's two weight matrices and biases, the heads
-    params = k * h + 2 * (g * h * h + g * h) + len(delays) * k * (h + 1)
-    return SimpleNamespace(kind=kind, head_delays=delays, symbols=k - 1, params=params)
+    return SimpleNamespace(kind=kind, head_delays=delays, symbols=len(alphabet),
+                           params=sum(prod(s) for s in shapes.values()))
 
 
 def payload_bound(cfg: dict, model=None) -> int:

@@ -113,7 +113,7 @@ def _load(path: Path):
         meta = text_metadata(path, header)
         sizes = _sizes(path, meta)
         found = {k: v for k, v in header.items() if k != "__metadata__"}
-        _check_shapes(path, meta, found, _expected_shapes(*sizes))
+        _check_shapes(path, meta, found, expected_shapes(*sizes))
         # the shapes match the metadata, whose sizes are within trainer.config's limits, and
         # the header matches the file's size: the model built now is no larger than the file
         model = build(*sizes)
@@ -137,8 +137,8 @@ def _check_shapes(path: Path, meta: dict, found: dict, expected: dict) -> None:
                                 f", expected {shape} for the metadata's sizes")
 
 
-def _expected_shapes(kind: str, hidden: int, delay: int, alphabet: Alphabet,
-                     cell: str = "gru") -> dict:
+def expected_shapes(kind: str, hidden: int, delay: int, alphabet: Alphabet,
+                    cell: str = "gru") -> dict:
     """The shapes of the model's state_dict, worked out from trainer/model.py without building
     it: an embedding row per symbol and the blank, a recurrent layer named for its cell with H
     rows per gate (a GRU 3, an LSTM 4, an RNN 1), a head per delay."""
