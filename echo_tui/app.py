@@ -26,6 +26,7 @@ from textual.screen import Screen
 
 from textual.worker import Worker, WorkerState
 
+from .comparing import COMPARISON, ComparesModels, comparison_choice
 from .describe import JOBS, count, error_text, failure_sentence, one_line
 from .models import SHIPPED, SHIPPED_NAMES, ModelChoice, ModelCycle, open_session
 from .screens import EchoScreen
@@ -37,8 +38,9 @@ from .widgets.help_text import INTRO, help_sections
 # a signal ends the app as a quit does (terminal restored, training stopped), with its status
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
-class EchoApp(App):
-    """Every keystroke through the GRU, its echo under what you typed, at a delay you choose."""
+class EchoApp(ComparesModels, App):
+    """Every keystroke through the GRU, its echo under what you typed, at a delay you choose
+    (and, in compare mode, a second model's echo under it: `ComparesModels`)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "echo-gru"
@@ -51,9 +53,15 @@ class EchoApp(App):
 
     def __init__(self, weights: str | Path | None = None, delay: int | None = None, *,
                  memory: bool = True, clock: Callable[[], float] | None = None,
-                 start_run: Callable | None = None) -> None:
+                 start_run: Callable | None = None, compare: str | None = None) -> None:
         super().__init__()
         self.start_run = start_run  # how the training panel starts a run (tests script one)
+        if compare is not None:
+            self.compare_at_start = comparison_choice(compare)
+            if weights is None and compare in COMPARISON:  # a shipped cell: beside the GRU
+                from trainer import shipped_weights
+
+                weights = shipped_weights(COMPARISON["gru"])
         self.weights = Path(weights) if weights is not None else None
         self.start_delay = delay
         self.error: str | None = None  # why the app gave up at start, for the command line
@@ -100,7 +108,8 @@ class EchoApp(App):
     @property
     def busy(self) -> bool:
         """True while keys or a paste wait to be fed, or a model is loading."""
-        return self.session is None or self._switching or self.main.busy
+        return (self.session is None or self._switching or self.compare_loading
+                or self.main.busy)
 
     async def wait_idle(self) -> None:
         """Until the model is ready and everything queued has been fed (for tests and bench)."""
@@ -155,6 +164,9 @@ class EchoApp(App):
                               f"now {name}" if old is not None else "")
         if self.model_ready_at is None:
             self.model_ready_at = time.perf_counter()
+        if self.compare_at_start is not None:
+            choice, self.compare_at_start = self.compare_at_start, None
+            self.compare_with(choice)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
@@ -162,6 +174,8 @@ class EchoApp(App):
         if event.worker.group == "load":
             self._switching = False  # the model in use stays; the keys go on to it
             self.main.redraw()
+        if event.worker.group == "compare":
+            self.compare_loading = False
         self.main.say(failure_sentence(event.worker))
 
     def _switch_to(self, choice: ModelChoice) -> None:
@@ -262,6 +276,18 @@ class EchoApp(App):
                             "letters fixed, and your own (f3)", self.action_switch_model)
         yield SystemCommand("Open weights…", "Load a weights file made by echo-train, keeping "
                             "what you typed", self.action_open_weights)
+        yield SystemCommand("Compare with…", "A second model gets every key you type; its "
+                            "echo is drawn under this one's (a file, or gru, lstm, rnn)",
+                            self.action_compare_with)
+        if self.session is not None and self.session.alphabet.name == "letters":
+            for cell, name in COMPARISON.items():
+                yield SystemCommand(f"Compare with the shipped {cell.upper()}",
+                                    f"{SHIPPED_NAMES[name]}: letters, delays 0–16, trained "
+                                    "as the other cells were", partial(
+                                        self.compare_with, ModelChoice.shipped(name)))
+        if self.main.compared is not None:
+            yield SystemCommand("Stop comparing", "Back to one model; what you typed stays",
+                                self.action_stop_comparing)
         yield SystemCommand("Toggle memory view", "Show or hide the memory over time (f2)",
                             self.main.action_toggle_memory)
         yield SystemCommand("Memory: choose the units that vary most now",
@@ -275,5 +301,6 @@ class EchoApp(App):
 
 
 def create_app(weights: str | Path | None = None, delay: int | None = None, **kwargs) -> EchoApp:
-    """The app on `weights` (default: the shipped text model) at start `delay`."""
+    """The app on `weights` (default: the shipped text model, or the shipped letters GRU when
+    `compare` names a shipped cell) at start `delay`."""
     return EchoApp(weights, delay, **kwargs)

@@ -1,4 +1,5 @@
-"""The `echo-tui` command: `echo-tui [--weights PATH] [--delay D]` (also `python -m echo_tui`)."""
+"""The `echo-tui` command: `echo-tui [--weights PATH] [--delay D] [--compare PATH|CELL]` (also
+`python -m echo_tui`)."""
 
 from __future__ import annotations
 
@@ -18,40 +19,55 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "model; f3 cycles through it and the shipped ones)")
     parser.add_argument("--delay", metavar="D", type=int,
                         help="the delay to start at (default: the model's middle delay)")
+    parser.add_argument("--compare", metavar="PATH|CELL",
+                        help="a second model, fed every key you type, its echo drawn under the "
+                             "first one's: a weights file that reads the same alphabet, or "
+                             "gru, lstm or rnn for a shipped letters model (delays 0-16; then "
+                             "--weights defaults to the shipped letters GRU)")
     return parser.parse_args(argv)
 
 
-def check(weights: str | None, delay: int | None) -> tuple[int, str] | None:
+def check(weights: str | None, delay: int | None,
+          compare: str | None = None) -> tuple[int, str] | None:
     """(exit code, one-line message) when the arguments cannot work, else None.
 
-    Only runs when --weights or --delay is given: it loads the model, so the default launch skips
-    it and draws its first frame before torch has even been imported.
+    Only runs when --weights, --delay or --compare is given: it loads the models, so the
+    default launch skips it and draws its first frame before torch has even been imported.
     """
     from trainer import WeightsError, load_model, shipped_weights
 
+    from .comparing import COMPARISON, comparison_choice
+    from .describe import short_alphabet
     from .session import EchoSession
 
+    if weights is None:
+        weights = shipped_weights(COMPARISON["gru"] if compare in COMPARISON else "text_delay")
     try:
-        model = load_model(weights if weights is not None else shipped_weights("text_delay"))
+        model = load_model(weights)
+        compared = (load_model(comparison_choice(compare).resolved_path())
+                    if compare is not None else None)
     except WeightsError as e:
         return 1, str(e)
     try:
         EchoSession(model, delay, undo_steps=0, keep_steps=1)
     except ValueError as e:
         return 2, f"--delay {delay}: {e}"
+    if compared is not None and compared.alphabet != model.alphabet:
+        return 2, (f"--compare {compare}: it reads {short_alphabet(compared.alphabet)}, the "
+                   f"model in use {short_alphabet(model.alphabet)}; compare needs the same alphabet")
     return None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.weights is not None or args.delay is not None:
-        problem = check(args.weights, args.delay)
+    if args.weights is not None or args.delay is not None or args.compare is not None:
+        problem = check(args.weights, args.delay, args.compare)
         if problem:
             print(one_line(problem[1]), file=sys.stderr)
             return problem[0]
     from .app import create_app
 
-    app = create_app(args.weights, args.delay)
+    app = create_app(args.weights, args.delay, compare=args.compare)
     app.run()
     if app.error:
         print(one_line(app.error), file=sys.stderr)

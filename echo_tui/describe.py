@@ -54,7 +54,7 @@ def one_line(message: str) -> str:
 
 # what each background job of the app is called when it fails: "loading the model failed: …"
 JOBS = {"load": "loading the model", "save": "saving the model", "relay": "following the training",
-        "feed": "feeding the keys"}
+        "feed": "feeding the keys", "compare": "loading the model to compare"}
 
 
 def failure_sentence(worker) -> str:
@@ -89,3 +89,8 @@ def minutes_or_seconds(seconds: float) -> str:
         return f"{seconds:.0f} s"
     minutes = seconds / 60
     return f"{minutes:.1f} min" if minutes < 10 else f"{minutes:.0f} min"
+
+
+def delay_range(delays) -> str:
+    """'delay 4' (a fixed-delay model) or 'delays 0–8'."""
+    return f"delay {delays[0]}" if len(delays) == 1 else f"delays {delays[0]}–{delays[-1]}"

@@ -6,6 +6,10 @@ time (the screen's pump calls `run_for` once a frame). Each queued text carries 
 by its slices, so the notice at the end is the whole paste's, not its last slice's. The Feeder
 words the notices too: what a paste fed and skipped, a key outside the alphabet, an undo that
 cannot go further.
+
+In compare mode a second session (`compared`, same alphabet) gets every key, undo and reset the
+first one gets, so the two streams stay step for step alike. A text re-fed to one of them alone
+(the new model after a switch; the compared one when it joins) says so by its `only`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class Tally:
     last_skipped: str | None = None
     left: int = 0  # characters of it still waiting
     label: str = ""  # what the text is, when it is not typed or pasted (a model switch)
+    only: str = ""  # "session" or "compared": re-fed to that one alone; "": typed, to both
 
     def add(self, chars: int, fed) -> None:
         self.chars += chars
@@ -68,9 +73,10 @@ class FeedQueue:
             self._ops.append(Text(text))
         self._ops[-1].tally.left += len(text)
 
-    def push_text_first(self, text: str, label: str) -> None:
-        """Queue text ahead of everything (what was typed, re-fed to a new model)."""
-        self._ops.appendleft(Text(text, Tally(left=len(text), label=label)))
+    def push_text_first(self, text: str, label: str, only: str = "session") -> None:
+        """Queue text ahead of everything (what was typed, re-fed to a new model: `only`
+        names which session gets it)."""
+        self._ops.appendleft(Text(text, Tally(left=len(text), label=label, only=only)))
 
     def push_backspace(self) -> None:
         self._ops.append(Backspace())
@@ -107,6 +113,7 @@ class Feeder:
     def __init__(self) -> None:
         self.queue = FeedQueue()
         self.session = None
+        self.compared = None  # the second session in compare mode: fed what the first is
 
     @property
     def waiting(self) -> bool:
@@ -120,10 +127,17 @@ class Feeder:
         self.queue.push_text(text)
         return None
 
-    def refeed_first(self, text: str, label: str) -> None:
-        """`text` before anything still queued (what was typed, to a new model); `label`
-        starts the notice that says how it went."""
-        self.queue.push_text_first(text, label)
+    def refeed_first(self, text: str, label: str, only: str = "session") -> None:
+        """`text` before anything still queued (what was typed, to a new model: `only` is
+        "session" or "compared"); `label` starts the notice that says how it went."""
+        self.queue.push_text_first(text, label, only)
+
+    def reset(self) -> None:
+        """Drop what waits and empty both sessions (the stream and the memory)."""
+        self.queue.clear()
+        for session in (self.session, self.compared):
+            if session is not None:
+                session.reset()
 
     def backspace(self) -> str | None:
         if self.session is None or self.queue:
@@ -148,18 +162,26 @@ class Feeder:
         waiting = self.queue.waiting_chars()
         if waiting:
             # the engine goes on with the paste while the screen draws
-            self.session.feed_ahead(self.queue.next_text(PASTE_SLICE))
+            ahead = self.queue.next_text(PASTE_SLICE)
+            for session in (self.session, self.compared):
+                if session is not None:
+                    session.feed_ahead(ahead)
             return f"feeding the paste: {count(waiting, 'character')} to go"
         return said
 
     def _feed(self, op: Text) -> str | None:
         tally = op.tally
-        tally.add(len(op.text), self.session.feed(op.text))
+        first = self.compared if tally.only == "compared" else self.session
+        if first is None:
+            return None  # compare mode ended before its catch-up was fed
+        tally.add(len(op.text), first.feed(op.text))
+        if self.compared is not None and not tally.only:
+            self.compared.feed(op.text)
         if tally.left > 0:
             return None  # the rest of this paste is still to come: report the whole of it then
         if not (tally.skipped or tally.label):
             return ""  # the keystroke path: nothing to say
-        alphabet = short_alphabet(self.session.alphabet)
+        alphabet = short_alphabet(first.alphabet)
         if tally.label:
             return f"{tally.label}: re-fed {count(tally.steps, 'step')}" + (
                 f"; skipped {count(tally.skipped, 'character')} outside its alphabet "
@@ -174,6 +196,10 @@ class Feeder:
 
     def _backspace(self) -> str:
         session = self.session
-        if session.backspace() or not session.steps:
+        if session.backspace():
+            if self.compared is not None:
+                self.compared.backspace()
+            return ""
+        if not session.steps:
             return ""
         return f"cannot undo further: only the last {session.undo_steps:,} steps can be undone"

@@ -104,6 +104,13 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
             # one square per gate: a GRU's reset, update, new; an LSTM's four; an RNN's one
             for gate in model.recurrent.weight_hh_l0.chunk(model.gates):
                 torch.nn.init.orthogonal_(gate)
+    if cfg.cell == "lstm":
+        with torch.no_grad():
+            # the forget gate starts open (bias 1, as Jozefowicz et al. 2015 advise): at 0 an
+            # LSTM halves its cell state every step and learned only the short delays here
+            lstm, n = model.recurrent, cfg.hidden
+            lstm.bias_ih_l0[n:2 * n].fill_(1.0)
+            lstm.bias_hh_l0[n:2 * n].zero_()
     opt = Adam(model.parameters(), lr=cfg.lr, betas=(0.9, cfg.beta2))
     max_delay = max(model.head_delays)
     # the fixed model has one head, for its delay: give it targets for that delay only

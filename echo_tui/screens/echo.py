@@ -26,9 +26,11 @@ from textual.worker import Worker, WorkerState
 from ..describe import failure_sentence
 from ..feeding import Feeder
 from ..train_control import TrainingControl
-from ..widgets import (AllDelays, DelaySlider, KeysFooter, MemoryView, StatusLine, Tapes,
-                       TextLine, TrainPanel)
+from ..widgets import (AllDelays, CompareStatus, DelaySlider, KeysFooter, MemoryView,
+                       StatusLine, Tapes, TextLine, TrainPanel)
+from ..widgets.delays import TITLE as DELAYS_TITLE
 from ..widgets.memory import TITLE as MEMORY_TITLE
+from .comparing import ComparingHost
 from .train_host import TrainingHost
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
@@ -96,14 +98,16 @@ def typed_character(event: events.Key) -> str | None:
     return "\n" if ch == "\r" else ch
 
 
-class EchoScreen(TrainingHost, Screen):
+class EchoScreen(TrainingHost, ComparingHost, Screen):
     """Slider, tapes (or every delay at once), memory, training, notice and status lines (its
-    training keys and the training panel's requests: `TrainingHost`)."""
+    training keys and the training panel's requests: `TrainingHost`; compare mode:
+    `ComparingHost`)."""
 
     BINDINGS = BINDINGS
     AUTO_FOCUS = ""  # keys go to the tapes; the training form takes focus only when opened
 
     session = var(None, always_update=True)  # the EchoSession in use; None while the first loads
+    compared = var(None, always_update=True)  # the second EchoSession in compare mode, or None
     delay = var(None)
     show_memory = var(True, init=False)
     every_delay = var(False, init=False)  # every delay's rows instead of the tapes
@@ -125,7 +129,7 @@ class EchoScreen(TrainingHost, Screen):
         tapes.border_title = "typed, and its echo"
         yield tapes
         delays = AllDelays(id="delays", classes="-hidden")
-        delays.border_title = "every delay at once (f4)"
+        delays.border_title = DELAYS_TITLE
         yield delays
         memory = MemoryView(id="memory", classes="" if self.show_memory else "-hidden")
         memory.border_title = MEMORY_TITLE
@@ -135,6 +139,7 @@ class EchoScreen(TrainingHost, Screen):
         yield train
         yield TextLine(id="notice")
         yield StatusLine(self._loading, id="status")
+        yield CompareStatus(id="compare-status")
         yield KeysFooter(compact=True)
         yield Static("", id="too-small", markup=False)
 
@@ -155,6 +160,7 @@ class EchoScreen(TrainingHost, Screen):
         notice."""
         self.session = self.feeder.session = session
         self.delay = session.delay
+        said += self.keep_comparing(session)
         if refeed:
             self.feeder.refeed_first(refeed, said)
         elif said:
@@ -274,11 +280,10 @@ class EchoScreen(TrainingHost, Screen):
         self.redraw()
 
     def action_reset(self) -> None:
-        self.feeder.clear()  # a reset also drops what was still waiting to be fed
-        if self.session is not None:
-            self.session.reset()
+        self.feeder.reset()  # also drops what was still waiting to be fed
         self.tapes.follow()
-        self.say("reset: the stream and the GRU's memory are empty")
+        whose = "both models'" if self.compared is not None else "the GRU's"
+        self.say(f"reset: the stream and {whose} memory are empty")
         self.redraw()
 
     def action_delay(self, step: int) -> None:
@@ -302,6 +307,7 @@ class EchoScreen(TrainingHost, Screen):
             self.say(str(e))
             return
         self.delay = delay
+        self.delay_compared(delay)
         self.redraw()
 
     def action_toggle_memory(self) -> None:

@@ -9,9 +9,9 @@ from .memory import MemoryView
 from .plots import TrainingPlots
 from .prompt import PathPrompt
 from .slider import DelaySlider
-from .status import StatusLine
+from .status import CompareStatus, StatusLine
 from .tapes import Tapes
 from .train_panel import TrainPanel
 
-__all__ = ["AllDelays", "DelaySlider", "HelpScreen", "KeysFooter", "MemoryView", "PathPrompt",
+__all__ = ["AllDelays", "CompareStatus", "DelaySlider", "HelpScreen", "KeysFooter", "MemoryView", "PathPrompt",
            "StatusLine", "Tapes", "TextLine", "TrainingPlots", "TrainPanel"]

@@ -20,11 +20,14 @@ class SessionView:
     a paint cannot do (a border's note, a choice of units)."""
 
     session = None  # the screen's EchoSession, kept here as it changes
+    compared = None  # the screen's compared EchoSession in compare mode, else None
     FOLLOWS_REVISION = True  # False: a view that only the session (and the delay) change
 
     def on_mount(self) -> None:
         screen = self.screen
         self.watch(screen, "session", self._session_changed)  # now, and on every change
+        if hasattr(screen, "compared"):
+            self.watch(screen, "compared", self._compared_changed)
         if self.FOLLOWS_REVISION:
             screen.follow(self)
 
@@ -32,6 +35,12 @@ class SessionView:
         if session is not self.session:
             self.session = session
             self.model_changed()
+            self.refresh()
+
+    def _compared_changed(self, compared) -> None:
+        if compared is not self.compared:
+            self.compared = compared
+            self.compared_changed()
             self.refresh()
 
     def revised(self) -> None:
@@ -42,6 +51,9 @@ class SessionView:
 
     def model_changed(self) -> None:
         """A new session (a new model, or the first) is shown from now on."""
+
+    def compared_changed(self) -> None:
+        """Compare mode began, ended, or compares another model now."""
 
     def stream_changed(self) -> None:
         """The stream, the delay or the model changed (the repaint is already asked for)."""

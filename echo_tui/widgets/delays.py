@@ -1,7 +1,9 @@
 """Every delay at once: the newest keys, and under them each head's echo of them.
 
 The multi-head model answers for every delay at every step and the session keeps every
-answer, so this view only reads columns: nothing is re-run to draw it.
+answer, so this view only reads columns: nothing is re-run to draw it. In compare mode the
+compared model's rows stand beside them, delay for delay, so where one breaks and the other
+holds shows at a glance.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from textual.widget import Widget
 
 from .base import SessionView
 
-from .tapes import EchoStyles, append_echo, append_typed
+from .tapes import EchoStyles, append_compared, append_echo, append_typed, echo_labels
 
 MARK = "▶"
+TITLE = "every delay at once (f4)"
+SEP = " │ "  # between the model in use's rows (left) and the compared one's (right)
 
 
 class AllDelays(SessionView, Widget):
@@ -43,8 +47,11 @@ class AllDelays(SessionView, Widget):
         session = self.session
         if session is None:
             return Text("loading the model…")
+        compared = self.compared
         gw = self.gutter_width(session)
         width = max(1, self.content_size.width - gw)
+        if compared is not None:  # two halves of the same keys, the separator between
+            width = max(1, (width - len(SEP)) // 2)
         stop = session.steps
         start = max(session.first_kept, stop - width)
         gutter = self.get_component_rich_style("delays--gutter")
@@ -52,7 +59,12 @@ class AllDelays(SessionView, Widget):
         styles = EchoStyles(self, "delays")
         text = Text(end="", no_wrap=True, overflow="crop")
         text.append("typed".rjust(gw - 1) + " ", gutter)
-        append_typed(text, session.window(start, stop)[0], styles.space)
+        typed = session.window(start, stop)[0]
+        append_typed(text, typed, styles.space)
+        if compared is not None:
+            text.append(" " * (width - len(typed)))
+            text.append(SEP, gutter)
+            append_typed(text, typed, styles.space)
         shown = self.rows_shown(session)
         for d in shown:
             _, echo, wrong = session.window(start, stop, delay=d)
@@ -61,7 +73,23 @@ class AllDelays(SessionView, Widget):
             text.append(f"{mark} {d:>{gw - 4}}  ", current if d == session.delay else gutter)
             append_echo(text, echo, wrong, session.confidence(start, stop, delay=d),
                         session.alphabet.blank, styles)
+            if compared is not None:
+                text.append(" " * (width - len(echo)))
+                text.append(SEP, gutter)
+                append_compared(text, compared, start, stop, d, styles, styles.blank)
         return text
+
+    def model_changed(self) -> None:
+        self.compared_changed()  # the labels name the model in use's cell too
+
+    def compared_changed(self) -> None:
+        if self.compared is None:
+            self.border_title = TITLE
+            return
+        left, right = (label.strip() for label in echo_labels(self.session, self.compared))
+        if left == "echo":
+            left, right = "in use", "compared"
+        self.border_title = f"{TITLE} · left: {left} · right: {right}"
 
     def on_resize(self) -> None:
         self.update_note()

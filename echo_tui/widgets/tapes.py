@@ -1,6 +1,7 @@
 """What was typed and its echo, as two tapes aligned column by column (step t under step t).
 
-Each row of steps takes three lines: marks for skipped keys, the typed symbols, their echo.
+Each row of steps takes three lines: marks for skipped keys, the typed symbols, their echo; in
+compare mode a fourth, the compared model's echo at the same delay.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
+from ..describe import delay_range
 from .base import SessionView
 
 GUTTER = ("typed ", " echo ")
@@ -31,6 +33,32 @@ MANY = "⋯"  # ten or more
 def visible(ch: str) -> str:
     """A skipped character as a one-cell mark: itself when printable, else a stand-in."""
     return {" ": SPACE, "\n": "↵", "\r": "↵", "\t": "⇥"}.get(ch, ch if ch.isprintable() else "?")
+
+
+def echo_labels(session, compared) -> tuple[str, str]:
+    """The gutter of the echo rows (in use, compared): ' echo ' alone; in compare mode each
+    model's cell ('  gru ', '  rnn '), or ' echo ' and '  vs  ' for two of one cell."""
+    if compared is None or session is None:
+        return GUTTER[1], ""
+    if session.model.cell == compared.model.cell:
+        return GUTTER[1], "  vs  "
+    return f"{session.model.cell:>5} ", f"{compared.model.cell:>5} "
+
+
+def append_compared(text: Text, compared, start: int, stop: int, delay: int,
+                    styles: "EchoStyles", note_style) -> None:
+    """The compared model's echo of steps start..stop-1 at `delay`: as much of it as it has
+    been fed (it catches up after joining), or a note when it has no such delay."""
+    if delay not in compared.delays:
+        text.append(f"(no delay {delay}: it has {delay_range(compared.delays)})", note_style)
+        return
+    lo, hi = max(start, compared.first_kept), min(stop, compared.steps)
+    if lo >= hi:
+        return
+    text.append(" " * (lo - start))
+    _, echo, wrong = compared.window(lo, hi, delay=delay)
+    append_echo(text, echo, wrong, compared.confidence(lo, hi, delay=delay),
+                compared.alphabet.blank, styles)
 
 
 def count_mark(n: int) -> str:
@@ -126,7 +154,9 @@ class Tapes(SessionView, Widget):
         return row_w, rows, session.steps // row_w, session.first_kept // row_w
 
     def lines_per_row(self) -> int:
-        return 3 if self.content_size.height >= 3 else 2  # marks line only where it fits
+        echoes = 2 if self.compared is not None else 1
+        # the marks line only where it fits
+        return 2 + echoes if self.content_size.height >= 2 + echoes else 1 + echoes
 
     def scroll_rows(self, delta: int | None) -> None:
         """Scroll back by `delta` rows (negative: forward); None: to the oldest kept row."""
@@ -160,7 +190,9 @@ class Tapes(SessionView, Widget):
         self.scroll_back = min(self.scroll_back, max(0, newest - oldest - rows + 1))
         bottom = newest - self.scroll_back
         first = max(oldest, bottom - rows + 1)
-        marks = self.lines_per_row() == 3
+        compared = self.compared
+        marks = self.lines_per_row() == (4 if compared is not None else 3)
+        echo_label, compared_label = echo_labels(session, compared)
         gutter = self.get_component_rich_style("tapes--gutter")
         skip = self.get_component_rich_style("tapes--skip")
         count = self.get_component_rich_style("tapes--count")
@@ -186,9 +218,15 @@ class Tapes(SessionView, Widget):
             if row == newest:
                 text.append(" ", self.get_component_rich_style("tapes--cursor"))
             text.append("\n")
-            text.append(GUTTER[1], gutter)
+            text.append(echo_label, gutter)
             text.append(pad)
             append_echo(text, echo, wrong, session.confidence(start, stop), blank, styles)
+            if compared is not None:
+                text.append("\n")
+                text.append(compared_label, gutter)
+                text.append(pad)
+                append_compared(text, compared, start, stop, session.delay, styles,
+                                styles.blank)
             if row != bottom:
                 text.append("\n")
         if steps == 0 and not session.pending:

@@ -1,0 +1,78 @@
+"""The app's side of compare mode: which model to compare, loaded in a thread; the echo screen
+(screens/comparing.py) then feeds it every key the model in use gets.
+
+A compared model is a file (`--compare PATH`, the palette's "Compare with…") or one of the
+shipped comparison models by its cell (`--compare rnn`): letters, delays 0–16, one file per
+cell, trained with the same hidden size and budget, so the cells' echoes differ only by the
+cell.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+
+from .describe import error_text, one_line
+from .models import ModelChoice
+
+COMPARISON = {"gru": "letters_gru", "lstm": "letters_lstm", "rnn": "letters_rnn"}
+
+
+def comparison_choice(given: str) -> ModelChoice:
+    """What `--compare GIVEN` names: a shipped comparison model by its cell, else a file."""
+    if given in COMPARISON and not Path(given).exists():
+        return ModelChoice.shipped(COMPARISON[given])
+    return ModelChoice.file(Path(given).expanduser())
+
+
+class ComparesModels:
+    """EchoApp's compare mode: the model to compare comes from a file or the shipped
+    comparison models, loads in a thread and joins the echo screen when ready."""
+
+    compare_at_start: ModelChoice | None = None
+    compare_loading = False  # a compared model is loading (the app counts as busy)
+
+    def action_compare_with(self) -> None:
+        from .widgets import PathPrompt
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.compare_with(comparison_choice(path.strip()))
+
+        self.push_screen(PathPrompt(
+            "Compare with", "A weights file that reads the same alphabet, or gru, lstm or rnn "
+            "for a shipped letters model: it gets every key you type, and its echo is drawn "
+            "under this one's."), chosen)
+
+    def action_stop_comparing(self) -> None:
+        self.main.stop_comparing()
+
+    def compare_with(self, choice: ModelChoice) -> None:
+        session = self.session
+        if session is None or self._switching:
+            self.main.say("the model is still loading: compare once it is in")
+            return
+        self.main.say(f"loading {one_line(choice.describe())} to compare…")
+        self.compare_loading = True
+        self._load_compared(choice, session.delay)
+
+    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
+    def _load_compared(self, choice: ModelChoice, delay: int) -> None:
+        try:
+            session = self.load_session(choice, delay, strict=False)
+        except Exception as e:  # noqa: BLE001 - a bad file or anything else: one sentence
+            self.call_from_thread(self._compare_failed, e, choice)
+            return
+        self.call_from_thread(self._compared_ready, session, choice)
+
+    def _compared_ready(self, session, choice: ModelChoice) -> None:
+        self.compare_loading = False
+        self.main.compare(session, one_line(choice.title()))
+
+    def _compare_failed(self, error: Exception, choice: ModelChoice) -> None:
+        from trainer import WeightsError
+
+        self.compare_loading = False
+        said = one_line(str(error)) if isinstance(error, WeightsError) else error_text(error)
+        self.main.say(f"cannot compare {one_line(choice.describe())}: {said}")
