@@ -36,8 +36,9 @@ class OutputError(ValueError):
     """An output path that cannot be written; the message is one sentence naming it."""
 
 
-def output_target(path: str | os.PathLike) -> Path:
-    """The regular file that writing `path` replaces or creates (a symbolic link's target).
+def output_target(path: str | os.PathLike, what: str = "a weights file") -> Path:
+    """The regular file that writing `path` (`what`: "a JSON file") replaces or creates (a
+    symbolic link's target).
 
     Raises OutputError when that is not a regular file, or its folder is missing or refuses
     new files. Nothing is created: the folder is probed with a temporary file, then removed.
@@ -55,8 +56,8 @@ def output_target(path: str | os.PathLike) -> Path:
     except OSError as e:
         raise OutputError(f"{target}{via}: cannot be checked ({e.strerror or e})") from None
     if mode is not None and not stat.S_ISREG(mode):
-        what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-        raise OutputError(f"{target}{via}: is {what}; refusing to replace it with a weights file")
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise OutputError(f"{target}{via}: is {kind}; refusing to replace it with {what}")
     folder = target.parent
     if not folder.is_dir():
         raise OutputError(f"{target}{via}: the folder {folder} does not exist")
@@ -82,6 +83,14 @@ def reason(e: OSError, special: dict[int, str] | None = None) -> str:
              errno.EROFS: "a read-only file system", errno.ENOSPC: "no space left on the device",
              getattr(errno, "EDQUOT", -1): "the disk quota is used up", **(special or {})}
     return words.get(e.errno) or e.strerror or str(e) or type(e).__name__
+
+
+def write_output(path: str | os.PathLike, data: bytes, what: str) -> Path:
+    """`data` written to `path` (`what` it is, for a refusal) atomically, through a link, never
+    over something that is not a regular file (OutputError); the file written."""
+    target = output_target(path, what)
+    replace_atomically(target, data)
+    return target
 
 
 def replace_atomically(target: Path, data: bytes) -> None:

@@ -99,3 +99,39 @@ def counted(correct: int, total: int) -> str:
 
 def pct(x: float) -> str:
     return f"{100 * x:.3f}%"
+
+
+def print_compare(runs, max_delay: int) -> None:
+    """`echo-train compare`'s tables: the largest delay each cell holds at each hidden size,
+    then every run's accuracy per delay (a column per run, a row per delay)."""
+    from .compare import THRESHOLD
+
+    cells = list(dict.fromkeys(r.cell for r in runs))
+    sizes = sorted({r.hidden for r in runs})
+    by = {(r.cell, r.hidden): r for r in runs}
+    console.print(f"delays held at ≥ {100 * THRESHOLD:g}%, of 0–{max_delay} (every delay "
+                  "from 0 to the one named):", highlight=False, soft_wrap=True)
+    held = Table()
+    held.add_column("cell")
+    for h in sizes:
+        held.add_column(f"hidden {h}", justify="right")
+    for cell in cells:
+        held.add_row(cell, *(_held(by.get((cell, h))) for h in sizes))
+    console.print(held)
+    console.print("accuracy per delay, % (homework's check):", highlight=False, soft_wrap=True)
+    table = Table()
+    table.add_column("delay", justify="right")
+    for r in runs:
+        table.add_column(f"{r.cell} {r.hidden}", justify="right")
+    for d in range(max_delay + 1):
+        table.add_row(str(d), *(f"{100 * r.accuracy[d]:.2f}" if r.accuracy else "–"
+                                for r in runs))
+    console.print(table)
+
+
+def _held(run) -> str:
+    if run is None:
+        return ""
+    if run.diverged:
+        return "diverged"
+    return "none" if run.held() < 0 else f"0–{run.held()}"

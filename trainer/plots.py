@@ -1,0 +1,45 @@
+"""PNG figures (matplotlib, an optional extra: `pip install 'echo-gru[plot]'`), drawn to bytes
+so the caller writes them atomically."""
+
+from __future__ import annotations
+
+import io
+
+CELL_COLOURS = {"gru": "#1f77b4", "lstm": "#2ca02c", "rnn": "#d62728"}
+
+
+def compare_png(runs, max_delay: int, budget: str) -> bytes:
+    """Accuracy against delay, one panel per hidden size, one line per cell, on a linear axis
+    from 0 to 100% (chance is 1/27), the threshold dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed, and none is opened
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    from .compare import THRESHOLD
+
+    sizes = sorted({r.hidden for r in runs})
+    fig, axes = plt.subplots(1, len(sizes), figsize=(3.2 * len(sizes) + 0.8, 3.6), sharey=True,
+                             squeeze=False)
+    for ax, h in zip(axes[0], sizes):
+        for r in (r for r in runs if r.hidden == h and r.accuracy):
+            ax.plot(range(len(r.accuracy)), [100 * a for a in r.accuracy], marker=".",
+                    color=CELL_COLOURS.get(r.cell), label=r.cell)
+        ax.axhline(100 * THRESHOLD, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_title(f"hidden {h}")
+        ax.set_xlabel("delay")
+        ax.set_xlim(0, max_delay)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("held-out accuracy (%)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right")
+    fig.suptitle(f"Accuracy per delay after {budget} of training (letters; dashed: "
+                 f"{100 * THRESHOLD:g}%)")
+    fig.tight_layout(rect=(0, 0, 1 - 0.7 / fig.get_figwidth(), 1))  # room for the legend
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=100)
+    plt.close(fig)
+    return out.getvalue()
