@@ -136,13 +136,15 @@ def _gru_seconds(model, ids, threads: int) -> float:
 
 # -- the app --------------------------------------------------------------------------------
 
-async def app_figures(sizes: dict) -> dict:
+async def app_figures(sizes: dict, weights=None, compare: str | None = None) -> dict:
+    """The app's figures on `weights` (default: the text model); with `compare` (a shipped
+    cell) that cell's letters model compared, as `echo-tui --compare CELL` opens."""
     start = process_start()
     from textual import events
 
     from .app import create_app
 
-    app = create_app()
+    app = create_app(weights, compare=compare)
     async with app.run_test(headless=True, size=(100, 30)) as pilot:
         await app.wait_idle()
         torch_at_first_frame = app.torch_at_first_frame
@@ -165,6 +167,8 @@ async def app_figures(sizes: dict) -> dict:
         while s.steps < sizes["paste"] or app.busy:
             await asyncio.sleep(0.001)
         paste_s = time.perf_counter() - t0
+        if compare is not None:  # both models were fed every key
+            assert app.main.compared is not None and app.main.compared.steps == s.steps
     return {"launch_to_first_frame_s": first_frame,
             "torch_imported_at_first_frame": torch_at_first_frame,
             "launch_to_model_ready_s": ready, "keystrokes_per_s": keys_per_s,
@@ -285,68 +289,21 @@ async def run(sizes: dict) -> dict:
     result.update(app_over_session(result, result["session"]["text_delay"]))
     result.update(await view_figures(sizes["view_steps"]))
     result.update(await training_figures(sizes))
+    result["compare"] = await compare_figures(sizes)
     return result
 
 
-def long_session(steps: int = 1_000_000, keys: int = 1_000, keep: int | None = None) -> dict:
-    """Keystroke latency around step `steps` beside that around step 1,000, and the memory the
-    long session added.
+async def compare_figures(sizes: dict) -> dict:
+    """Keys/s and the paste through the app on the shipped letters GRU, alone and with the
+    plain RNN compared (`echo-tui --compare rnn`): the ratio is what compare mode costs."""
+    from .comparing import COMPARISON
 
-    The two are measured interleaved, key for key (one to the long session, one to a young
-    session of the same settings), so a busy machine slows both alike and their ratio holds.
-    """
-    import resource
-
-    import numpy as np
-    import torch
-
-    from trainer import load_model, shipped_weights
-
-    from .session import KEEP_STEPS, UNDO_STEPS, EchoSession
-
-    torch.set_num_threads(1)
-    model = load_model(shipped_weights("variable_delay"))
-    keep = KEEP_STEPS if keep is None else keep
-
-    def new_session() -> EchoSession:
-        return EchoSession(model, keep_steps=keep, undo_steps=min(UNDO_STEPS, keep))
-
-    warm = new_session()  # so that no measured step is the first of its kind
-    for ch in _letters(3_000, seed=6):
-        warm.feed(ch)
-    warm.feed(_letters(20_000, seed=7))
-    del warm
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    session = new_session()
-    paste = _letters(100_000, seed=5)
-    target = steps - keys  # the measured keys are the middle half of 2 * keys
-    t0, pasted = time.perf_counter(), 0
-    while session.steps < target:
-        pasted += session.feed(paste[:target - session.steps]).steps
-    paste_s = time.perf_counter() - t0
-    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-    young = new_session()
-    young.feed(_letters(max(0, 1_000 - keys), seed=4))
-    typed = _letters(2 * keys, seed=3)
-    times = np.empty((2, len(typed)))
-    for i, ch in enumerate(typed):
-        for j, s in enumerate((young, session)):
-            t0 = time.perf_counter()
-            s.feed(ch)
-            times[j, i] = time.perf_counter() - t0
-    early, late = times[:, keys // 2:keys // 2 + keys] * 1e6  # centred on 1,000 and on `steps`
-    buffers = sum(a.nbytes for a in (session._ids, session._out, session._conf, session._at,
-                                     session._raw, session._undo))
-    e_med, l_med = float(np.median(early)), float(np.median(late))
-    return {"steps": session.steps, "kept": session.kept, "undo_depth": session.undo_depth,
-            "keep_steps": session.keep_steps, "undo_steps": session.undo_steps,
-            "key_at_1k_median_us": e_med, "key_at_1k_p99_us": float(np.percentile(early, 99)),
-            "key_at_end_median_us": l_med, "key_at_end_p99_us": float(np.percentile(late, 99)),
-            "end_over_1k": l_med / e_med,
-            "paste_us_per_step": paste_s / pasted * 1e6,
-            "session_buffers_mb": buffers / 2**20,
-            "peak_rss_added_mb": (rss_after - rss_before) / 1024}  # ru_maxrss is in KiB
+    alone = await app_figures(sizes, weights=_shipped(COMPARISON["gru"]))
+    both = await app_figures(sizes, compare="rnn")
+    keep = ("keystrokes_per_s", "paste_100k_s")
+    return {"alone": {k: alone[k] for k in keep}, "with_rnn": {k: both[k] for k in keep},
+            "keys_ratio": both["keystrokes_per_s"] / alone["keystrokes_per_s"],
+            "paste_ratio": both["paste_100k_s"] / alone["paste_100k_s"]}
 
 
 def _letters(n: int, seed: int, symbols: str = "abcdefghijklmnopqrstuvwxyz") -> str:
@@ -372,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.long:
         if args.steps < 3_000:
             parser.error("--steps must be at least 3000")
+        from .bench_long import long_session
+
         result = long_session(args.steps, keep=args.keep)
     else:
         result = asyncio.run(run(QUICK if args.quick else FULL))

@@ -178,3 +178,47 @@ def test_a_half_trained_model_shades_its_doubt(snap_compare, tmp_path):
     assert snap_compare(app(weights=half_trained(tmp_path), delay=1),
                         run_before=typing(*"abacabadabacabaeabacabadabacaba"),
                         terminal_size=(80, 20))
+
+
+def _weak_rnn(tmp_path):
+    """A seeded, untrained plain RNN on letters, delays 0-8: its mistakes and doubt show."""
+    import torch
+
+    from trainer import Alphabet
+    from trainer.model import build
+
+    torch.manual_seed(1)
+    path = tmp_path / "weak_rnn.safetensors"
+    save_model(build("variable", 16, 8, Alphabet.named("letters"), cell="rnn"), path, seed=1)
+    return path
+
+
+async def _comparing(pilot):
+    from helpers import until
+
+    await until(lambda: pilot.app.main.compared is not None)
+    await settle(pilot)
+
+
+def test_compare_tapes(snap_compare, tmp_path):
+    # the shipped letters GRU's echo, and under it (rnn) a weak RNN's, red and tinted
+    def run_before(pilot):
+        async def go():
+            await _comparing(pilot)
+            await keys(pilot, "f2", *"compare")
+        return go()
+
+    assert snap_compare(app(weights=VARIABLE, delay=2, compare=str(_weak_rnn(tmp_path))),
+                        run_before=run_before, terminal_size=(80, 24))
+
+
+def test_compare_every_delay(snap_compare, tmp_path):
+    # every delay: the GRU's rows on the left, the weak RNN's on the right, delay for delay
+    def run_before(pilot):
+        async def go():
+            await _comparing(pilot)
+            await keys(pilot, "f2", "f4", *"memory")
+        return go()
+
+    assert snap_compare(app(weights=VARIABLE, delay=2, compare=str(_weak_rnn(tmp_path))),
+                        run_before=run_before, terminal_size=(80, 24))

@@ -178,7 +178,7 @@ def reference_echo(model, text: str, delay: int) -> str:
 
 
 def test_the_long_bench_reports_flat_latency_figures():
-    from echo_tui.bench import long_session
+    from echo_tui.bench_long import long_session
 
     r = long_session(steps=6_000, keys=200, keep=2_000)  # compacts once on the way
     assert (r["steps"], r["kept"], r["undo_depth"]) == (6_200, 2_000, 2_000)

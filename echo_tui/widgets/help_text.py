@@ -22,7 +22,7 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
                            "typed, marked over the next typed key, named on the notice line"),
             ("paste", "every character in order, exactly as if typed"),
             *((" or ".join(k), what) for what, k in keys.items()),
-            ("^p", "commands: reset, set delay, switch or open a model, views…"),
+            ("^p", "commands: reset, set delay, switch, open or compare a model, views…"),
             ("click the slider", "set the delay"),
             ("mouse wheel", "scroll the tapes"),
         ]),
@@ -62,6 +62,16 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
                       "check, on the same scale"),
             ("loss", "the training loss on a log scale from 0.001 to 10"),
             ("learning", "your text echoed by the model as it was at the last check"),
+        ]),
+        ("Compare mode (^p 'Compare with…', echo-tui --compare)", [
+            ("a second model", "gets every key, paste, undo, reset and delay the model in use "
+                               "gets; it must read the same alphabet"),
+            ("tapes", "its echo at the same delay is the row under the first one's, "
+                      "labelled by cell (gru, lstm, rnn) or 'vs'"),
+            ("every delay", "its rows stand on the right, delay for delay: where one breaks "
+                            "and the other holds shows at a glance"),
+            ("second status line", "its own acc and conf at this delay"),
+            ("leaving", "^p 'Stop comparing': what you typed stays"),
         ]),
         ("The status line", [
             ("acc", "share of echoes at this delay that were right, over every step since "
