@@ -15,7 +15,6 @@ import signal
 import sys
 import time
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -27,7 +26,8 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from .comparing import COMPARISON, ComparesModels, comparison_choice
-from .describe import JOBS, count, error_text, failure_sentence, one_line
+from .palette import palette_commands
+from .describe import JOBS, error_text, failure_sentence, one_line
 from .models import SHIPPED, SHIPPED_NAMES, ModelChoice, ModelCycle, open_session
 from .screens import EchoScreen
 from .screens.echo import BINDINGS as SCREEN_BINDINGS
@@ -261,44 +261,7 @@ class EchoApp(ComparesModels, App):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Reset", "Forget the stream and the GRU's memory (ctrl+r)",
-                            self.main.action_reset)
-        if self.session is not None:
-            # padded with spaces, which sort before digits: the palette lists its entries by
-            # title, and "Set delay 10" came before "Set delay 2"
-            width = len(str(self.session.delays[-1]))
-            for d in self.session.delays:
-                yield SystemCommand(f"Set delay {d:>{width}}",
-                                    f"Echo each key {count(d, 'step')} later",
-                                    partial(self.main.set_delay, d),
-                                    discover=len(self.session.delays) <= 17)
-        yield SystemCommand("Switch model", "The next model: shipped text, letters variable, "
-                            "letters fixed, and your own (f3)", self.action_switch_model)
-        yield SystemCommand("Open weights…", "Load a weights file made by echo-train, keeping "
-                            "what you typed", self.action_open_weights)
-        yield SystemCommand("Compare with…", "A second model gets every key you type; its "
-                            "echo is drawn under this one's (a file, or gru, lstm, rnn)",
-                            self.action_compare_with)
-        if self.session is not None and self.session.alphabet.name == "letters":
-            for cell, name in COMPARISON.items():
-                yield SystemCommand(f"Compare with the shipped {cell.upper()}",
-                                    f"{SHIPPED_NAMES[name]}: letters, delays 0–16, trained "
-                                    "as the other cells were", partial(
-                                        self.compare_with, ModelChoice.shipped(name)))
-        if self.main.compared is not None:
-            yield SystemCommand("Stop comparing", "Back to one model; what you typed stays",
-                                self.action_stop_comparing)
-        yield SystemCommand("Toggle memory view", "Show or hide the memory over time (f2)",
-                            self.main.action_toggle_memory)
-        yield SystemCommand("Memory: choose the units that vary most now",
-                            "The memory view keeps its units while you type; this picks those "
-                            "that vary most over the keys on screen, and keeps them",
-                            self.main.memory.choose_varying)
-        yield SystemCommand("Every delay at once", "Each delay's echo in its own row, or the "
-                            "tapes (f4)", self.main.action_toggle_delays)
-        yield SystemCommand("Train a model…", "Train one here and watch it learn; it takes over "
-                            "when done (ctrl+t)", self.main.action_toggle_train)
-
+        yield from palette_commands(self)
 
 def create_app(weights: str | Path | None = None, delay: int | None = None, **kwargs) -> EchoApp:
     """The app on `weights` (default: the shipped text model, or the shipped letters GRU when

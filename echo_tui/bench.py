@@ -33,6 +33,7 @@ import os
 import sys
 import time
 
+from .bench_long import random_letters as _letters
 from .training import CORES
 
 _IMPORTED = time.perf_counter()
@@ -68,6 +69,12 @@ def median(values) -> float:
 
 # -- the session against PyTorch ----------------------------------------------------------------
 
+def _cells() -> dict:
+    import torch
+
+    return {"gru": torch.nn.GRUCell, "lstm": torch.nn.LSTMCell, "rnn": torch.nn.RNNCell}
+
+
 def session_figures(name: str, keys: int, paste: int) -> dict:
     """A key through EchoSession.feed against a GRUCell call, interleaved; a paste through feed
     against the model's torch.nn.GRU over the same sequence."""
@@ -80,8 +87,11 @@ def session_figures(name: str, keys: int, paste: int) -> dict:
     torch.set_num_threads(1)
     model = load_model(shipped_weights(name))
     hidden = model.hidden_size
-    cell = torch.nn.GRUCell(hidden, hidden).eval()
+    # the bare PyTorch cell of the model's own kind and size: GRUCell, LSTMCell or RNNCell
+    cell = _cells()[model.cell](hidden, hidden).eval()
     x, h = torch.zeros(1, hidden), torch.zeros(1, hidden)
+    if model.cell == "lstm":
+        h = (h, torch.zeros(1, hidden))
     text = _letters(keys + 500, seed=1, symbols=model.alphabet.symbols)
     session = EchoSession(model)
     clock = time.perf_counter_ns
@@ -107,9 +117,9 @@ def session_figures(name: str, keys: int, paste: int) -> dict:
     torch_s, torch_threads = min((_gru_seconds(model, ids, n), n) for n in sorted({1, CORES}))
     us = [t / 1000 for t in key_ns], [t / 1000 for t in cell_ns]
     return {
-        "model": name, "hidden": hidden, "heads": len(model.head_delays),
+        "model": name, "cell": model.cell, "hidden": hidden, "heads": len(model.head_delays),
         "key_median_us": median(us[0]), "key_p99_us": percentile(us[0], 0.99),
-        "gru_cell_median_us": median(us[1]), "gru_cell_p99_us": percentile(us[1], 0.99),
+        "cell_median_us": median(us[1]), "cell_p99_us": percentile(us[1], 0.99),
         "key_over_cell_median": median(us[0]) / median(us[1]),
         "key_over_cell_p99": percentile(us[0], 0.99) / percentile(us[1], 0.99),
         "paste_per_s": paste / feed_s, "torch_gru_paste_per_s": paste / torch_s,
@@ -118,7 +128,7 @@ def session_figures(name: str, keys: int, paste: int) -> dict:
 
 
 def _gru_seconds(model, ids, threads: int) -> float:
-    """The model's own torch.nn.GRU over `ids` in one call, on `threads` threads (then back to
+    """The model's own torch.nn.GRU (LSTM, RNN) over `ids` in one call, on `threads` threads (then back to
     the thread count it found)."""
     import torch
 
@@ -126,9 +136,9 @@ def _gru_seconds(model, ids, threads: int) -> float:
     torch.set_num_threads(threads)
     try:
         with torch.no_grad():
-            model.gru(model.embed(ids[:, :1000]))  # warm up
+            model.recurrent(model.embed(ids[:, :1000]))  # warm up
             t0 = time.perf_counter()
-            model.gru(model.embed(ids))
+            model.recurrent(model.embed(ids))
             return time.perf_counter() - t0
     finally:
         torch.set_num_threads(before)
@@ -285,7 +295,8 @@ async def run(sizes: dict) -> dict:
     # the app first: its first frame must be measured before anything here imports torch
     result = await app_figures(sizes)
     result["session"] = {name: session_figures(name, sizes["session_keys"], sizes["paste"])
-                         for name in ("variable_delay", "text_delay")}
+                         for name in ("variable_delay", "text_delay", "letters_lstm",
+                                      "letters_rnn")}
     result.update(app_over_session(result, result["session"]["text_delay"]))
     result.update(await view_figures(sizes["view_steps"]))
     result.update(await training_figures(sizes))
@@ -304,13 +315,6 @@ async def compare_figures(sizes: dict) -> dict:
     return {"alone": {k: alone[k] for k in keep}, "with_rnn": {k: both[k] for k in keep},
             "keys_ratio": both["keystrokes_per_s"] / alone["keystrokes_per_s"],
             "paste_ratio": both["paste_100k_s"] / alone["paste_100k_s"]}
-
-
-def _letters(n: int, seed: int, symbols: str = "abcdefghijklmnopqrstuvwxyz") -> str:
-    import random
-
-    rng = random.Random(seed)
-    return "".join(rng.choice(symbols) for _ in range(n))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-from .bench import _letters
 
 
 def long_session(steps: int = 1_000_000, keys: int = 1_000, keep: int | None = None) -> dict:
@@ -31,13 +30,13 @@ def long_session(steps: int = 1_000_000, keys: int = 1_000, keep: int | None = N
         return EchoSession(model, keep_steps=keep, undo_steps=min(UNDO_STEPS, keep))
 
     warm = new_session()  # so that no measured step is the first of its kind
-    for ch in _letters(3_000, seed=6):
+    for ch in random_letters(3_000, seed=6):
         warm.feed(ch)
-    warm.feed(_letters(20_000, seed=7))
+    warm.feed(random_letters(20_000, seed=7))
     del warm
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     session = new_session()
-    paste = _letters(100_000, seed=5)
+    paste = random_letters(100_000, seed=5)
     target = steps - keys  # the measured keys are the middle half of 2 * keys
     t0, pasted = time.perf_counter(), 0
     while session.steps < target:
@@ -46,8 +45,8 @@ def long_session(steps: int = 1_000_000, keys: int = 1_000, keep: int | None = N
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     young = new_session()
-    young.feed(_letters(max(0, 1_000 - keys), seed=4))
-    typed = _letters(2 * keys, seed=3)
+    young.feed(random_letters(max(0, 1_000 - keys), seed=4))
+    typed = random_letters(2 * keys, seed=3)
     times = np.empty((2, len(typed)))
     for i, ch in enumerate(typed):
         for j, s in enumerate((young, session)):
@@ -66,3 +65,10 @@ def long_session(steps: int = 1_000_000, keys: int = 1_000, keep: int | None = N
             "paste_us_per_step": paste_s / pasted * 1e6,
             "session_buffers_mb": buffers / 2**20,
             "peak_rss_added_mb": (rss_after - rss_before) / 1024}  # ru_maxrss is in KiB
+
+
+def random_letters(n: int, seed: int, symbols: str = "abcdefghijklmnopqrstuvwxyz") -> str:
+    import random
+
+    rng = random.Random(seed)
+    return "".join(rng.choice(symbols) for _ in range(n))

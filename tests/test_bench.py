@@ -115,16 +115,26 @@ def check_app(a: dict, view_steps: int) -> None:
     """The app's figures: the session's are ratios measured in one process, then the app's, its
     views' and training in the app's."""
     assert a["available"] and a["error"] is None, a.get("error")
-    for name, hidden, heads in (("variable_delay", 128, 9), ("text_delay", 256, 17)):
+    for name, cell, hidden, heads in (("variable_delay", "gru", 128, 9),
+                                      ("text_delay", "gru", 256, 17),
+                                      ("letters_lstm", "lstm", 128, 17),
+                                      ("letters_rnn", "rnn", 128, 17)):
         s = a["session"][name]
-        assert (s["model"], s["hidden"], s["heads"]) == (name, hidden, heads)
+        assert (s["model"], s["cell"], s["hidden"], s["heads"]) == (name, cell, hidden, heads)
         assert 0 < s["key_median_us"] <= s["key_p99_us"]
-        assert 0 < s["gru_cell_median_us"] <= s["gru_cell_p99_us"]
+        assert 0 < s["cell_median_us"] <= s["cell_p99_us"]
         assert s["key_over_cell_median"] == pytest.approx(s["key_median_us"]
-                                                          / s["gru_cell_median_us"])
+                                                          / s["cell_median_us"])
         assert s["paste_over_torch_gru"] == pytest.approx(s["paste_per_s"]
                                                           / s["torch_gru_paste_per_s"])
         assert s["torch_gru_threads"] in {1, len(os.sched_getaffinity(0))}
+    c = a["compare"]
+    for side in ("alone", "with_rnn"):
+        assert c[side]["keystrokes_per_s"] > 0 and c[side]["paste_100k_s"] > 0
+    assert c["keys_ratio"] == pytest.approx(c["with_rnn"]["keystrokes_per_s"]
+                                            / c["alone"]["keystrokes_per_s"])
+    assert c["paste_ratio"] == pytest.approx(c["with_rnn"]["paste_100k_s"]
+                                             / c["alone"]["paste_100k_s"])
     assert a["torch_imported_at_first_frame"] is False  # the first frame comes first
     assert 0 < a["launch_to_first_frame_s"] < a["launch_to_model_ready_s"]
     assert a["keystrokes_per_s"] > 0 and a["paste_100k_s"] > 0
@@ -142,7 +152,7 @@ def check_app(a: dict, view_steps: int) -> None:
 
 def session_figures(model: str, hidden: int, heads: int) -> dict:
     return {"model": model, "hidden": hidden, "heads": heads, "key_median_us": 20.0,
-            "key_p99_us": 30.0, "gru_cell_median_us": 40.0, "gru_cell_p99_us": 50.0,
+            "key_p99_us": 30.0, "cell_median_us": 40.0, "cell_p99_us": 50.0,
             "key_over_cell_median": 0.5, "key_over_cell_p99": 0.6, "paste_per_s": 300_000.0,
             "torch_gru_paste_per_s": 100_000.0, "paste_over_torch_gru": 3.0}
 

@@ -3,6 +3,7 @@ each one's memory breaks (trainer.compare runs the experiment)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shlex
 import sys
@@ -27,7 +28,7 @@ def add_parser(sub) -> None:
     c.add_argument("--hidden", default=",".join(map(str, HIDDEN_SIZES)),
                    help="the hidden sizes, comma-separated")
     c.add_argument("--max-delay", type=int, default=RECIPE.delay,
-                   help=f"every delay 0..this is trained (at most 32)")
+                   help="every delay 0..this is trained (at most 32)")
     c.add_argument("--steps", type=int, default=RECIPE.max_steps,
                    help="each run's budget in training steps (the same data for every run)")
     c.add_argument("--seconds", type=float, default=None,
@@ -92,12 +93,9 @@ def _outputs(args) -> None:
             output_target(path, what)
         except OutputError as e:
             raise CliError(f"{option} {e}") from None
-    if args.plot is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise CliError("--plot needs matplotlib, which is not installed: "
-                           "pip install 'echo-gru[plot]'") from None
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise CliError("--plot needs matplotlib, which is not installed: "
+                       "pip install 'echo-gru[plot]'")
 
 
 def run(args) -> int:

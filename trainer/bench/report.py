@@ -67,24 +67,26 @@ def end_to_end_table(result: dict) -> Table:
 
 def session_table(a: dict) -> Table:
     t = Table(title="Session against PyTorch, in one process", box=box.SIMPLE_HEAD)
-    for name in ("model", "key\nvia feed", "GRUCell\ncall", "ratio", "paste via\nfeed, /s",
-                 "torch.nn\n.GRU, /s", "ratio"):
+    for name in ("model", "key\nvia feed", "torch\ncell call", "ratio", "paste via\nfeed, /s",
+                 "torch.nn\nlayer, /s", "ratio"):
         t.add_column(name, justify="left" if name == "model" else "right",
                      no_wrap=name == "model")
     threads = {}
     for s in a["session"].values():
         threads[s["model"]] = s.get("torch_gru_threads", 1)
-        t.add_row(f"{s['model']}\n({s['hidden']}, {s['heads']} heads)",
+        t.add_row(f"{s['model']}\n({s.get('cell', 'gru')} {s['hidden']}, {s['heads']} heads)",
                   f"{s['key_median_us']:.1f} /\n{s['key_p99_us']:.1f} µs",
-                  f"{s['gru_cell_median_us']:.1f} /\n{s['gru_cell_p99_us']:.1f} µs",
+                  f"{s['cell_median_us']:.1f} /\n{s['cell_p99_us']:.1f} µs",
                   f"{s['key_over_cell_median']:.2f} /\n{s['key_over_cell_p99']:.2f}",
                   f"{s['paste_per_s']:,.0f}", f"{s['torch_gru_paste_per_s']:,.0f}",
                   f"{s['paste_over_torch_gru']:.2f}x")
     faster = (_threads(next(iter(threads.values()))) if len(set(threads.values())) == 1 else
               "; ".join(f"{model}: {_threads(n)}" for model, n in threads.items()))
-    t.caption = ("model (hidden size, heads); key: median / 99th percentile, one thread each; "
-                 "paste: 100,000 symbols, the session on two threads, torch.nn.GRU timed on one "
-                 f"and on every core, the faster shown (here {faster})")
+    t.caption = ("model (cell and hidden size, heads); key: median / 99th percentile, one "
+                 "thread each, against a bare GRUCell, LSTMCell or RNNCell of the same size; "
+                 "paste: 100,000 symbols, the session on two threads, the model's own "
+                 "torch.nn.GRU (LSTM, RNN) timed on one and on every core, the faster shown "
+                 f"(here {faster})")
     return t
 
 
@@ -103,6 +105,14 @@ def app_table(a: dict) -> Table:
               f"({a['app_keys_over_session']:.2f} of the session's own)")
     t.add_row("paste of 100,000 characters", f"{a['paste_100k_s']:.2f} s "
               f"({a['app_paste_over_session']:.2f} of the session's own speed)")
+    c = a.get("compare")
+    if c:
+        t.add_row("letters GRU alone: keystrokes / paste of 100,000",
+                  f"{c['alone']['keystrokes_per_s']:,.0f}/s / {c['alone']['paste_100k_s']:.2f} s")
+        t.add_row("letters GRU, the RNN compared: keystrokes / paste",
+                  f"{c['with_rnn']['keystrokes_per_s']:,.0f}/s / "
+                  f"{c['with_rnn']['paste_100k_s']:.2f} s ({c['keys_ratio']:.2f} / "
+                  f"{c['paste_ratio']:.2f}x of alone)")
     return t
 
 

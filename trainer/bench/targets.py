@@ -82,6 +82,10 @@ def targets(result: dict) -> list[dict]:
                                f"{value:.2f}x"))
     rows.append(target_row("text model: key / GRUCell call, median (reported)",
                            t["key_over_cell_median"], None, f"{t['key_over_cell_median']:.2f}x"))
+    for name, call in (("letters_lstm", "LSTMCell"), ("letters_rnn", "RNNCell")):
+        value = a["session"][name]["key_over_cell_median"]
+        rows.append(target_row(f"{name}: key through feed / {call} call, median <= 1", value,
+                               value <= 1.0, f"{value:.2f}x"))
     value = v["paste_over_torch_gru"]
     rows.append(target_row("paste through feed >= 2.5x torch.nn.GRU's symbols/s", value,
                            value >= 2.5, f"{value:.2f}x"))
@@ -89,6 +93,16 @@ def targets(result: dict) -> list[dict]:
                            a["keystrokes_per_s"] >= 500, f"{a['keystrokes_per_s']:,.0f}/s"))
     rows.append(target_row("100,000-character paste through the app <= 2 s", a["paste_100k_s"],
                            a["paste_100k_s"] <= 2.0, f"{a['paste_100k_s']:.2f} s"))
+    c = a["compare"]
+    rows.append(target_row("compare mode (GRU + RNN): keystrokes through the app >= 400/s",
+                           c["with_rnn"]["keystrokes_per_s"],
+                           c["with_rnn"]["keystrokes_per_s"] >= 400,
+                           f"{c['with_rnn']['keystrokes_per_s']:,.0f}/s "
+                           f"({c['keys_ratio']:.2f} of one model's)"))
+    rows.append(target_row("compare mode: 100,000-character paste through the app <= 3 s",
+                           c["with_rnn"]["paste_100k_s"], c["with_rnn"]["paste_100k_s"] <= 3.0,
+                           f"{c['with_rnn']['paste_100k_s']:.2f} s "
+                           f"({c['paste_ratio']:.2f}x one model's time)"))
     rows.append(target_row("first frame before torch is imported",
                            not a["torch_imported_at_first_frame"],
                            not a["torch_imported_at_first_frame"],

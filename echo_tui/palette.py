@@ -1,0 +1,56 @@
+"""The command palette's own entries (ctrl+p), beside Textual's: what the app and its echo
+screen can do, worded for the palette."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Iterable
+
+from textual.app import SystemCommand
+
+from .comparing import COMPARISON
+from .describe import count
+from .models import SHIPPED_NAMES, ModelChoice
+
+
+def palette_commands(app) -> Iterable[SystemCommand]:
+    """The entries for `app` (an EchoApp) as it is now: the delays its model has, the
+    comparison models when it reads letters, "Stop comparing" while comparing."""
+    yield SystemCommand("Reset", "Forget the stream and the GRU's memory (ctrl+r)",
+                        app.main.action_reset)
+    if app.session is not None:
+        # padded with spaces, which sort before digits: the palette lists its entries by
+        # title, and "Set delay 10" came before "Set delay 2"
+        width = len(str(app.session.delays[-1]))
+        for d in app.session.delays:
+            yield SystemCommand(f"Set delay {d:>{width}}",
+                                f"Echo each key {count(d, 'step')} later",
+                                partial(app.main.set_delay, d),
+                                discover=len(app.session.delays) <= 17)
+    yield SystemCommand("Switch model", "The next model: shipped text, letters variable, "
+                        "letters fixed, and your own (f3)", app.action_switch_model)
+    yield SystemCommand("Open weights…", "Load a weights file made by echo-train, keeping "
+                        "what you typed", app.action_open_weights)
+    yield SystemCommand("Compare with…", "A second model gets every key you type; its "
+                        "echo is drawn under this one's (a file, or gru, lstm, rnn)",
+                        app.action_compare_with)
+    if app.session is not None and app.session.alphabet.name == "letters":
+        for cell, name in COMPARISON.items():
+            yield SystemCommand(f"Compare with the shipped {cell.upper()}",
+                                f"{SHIPPED_NAMES[name]}: letters, delays 0–16, trained "
+                                "as the other cells were", partial(
+                                    app.compare_with, ModelChoice.shipped(name)))
+    if app.main.compared is not None:
+        yield SystemCommand("Stop comparing", "Back to one model; what you typed stays",
+                            app.action_stop_comparing)
+    yield SystemCommand("Toggle memory view", "Show or hide the memory over time (f2)",
+                        app.main.action_toggle_memory)
+    yield SystemCommand("Memory: choose the units that vary most now",
+                        "The memory view keeps its units while you type; this picks those "
+                        "that vary most over the keys on screen, and keeps them",
+                        app.main.memory.choose_varying)
+    yield SystemCommand("Every delay at once", "Each delay's echo in its own row, or the "
+                        "tapes (f4)", app.main.action_toggle_delays)
+    yield SystemCommand("Train a model…", "Train one here and watch it learn; it takes over "
+                        "when done (ctrl+t)", app.main.action_toggle_train)
+
