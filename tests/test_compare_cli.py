@@ -63,3 +63,16 @@ def test_an_output_that_is_a_directory_is_refused_before_training(tmp_path, caps
     assert capsys.readouterr().err == (
         f"echo-train: error: --json {tmp_path}: is a directory; refusing to replace it with a "
         "JSON file\n")
+
+
+def test_a_plot_without_matplotlib_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    assert main(["compare", "--plot", str(tmp_path / "c.png")]) == 2
+    assert capsys.readouterr().err == (
+        "echo-train: error: --plot needs matplotlib, which is not installed: "
+        "pip install 'echo-gru[plot]'\n")
+    assert not (tmp_path / "c.png").exists()
