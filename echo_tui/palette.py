@@ -49,6 +49,17 @@ def palette_commands(app) -> Iterable[SystemCommand]:
                         "The memory view keeps its units while you type; this picks those "
                         "that vary most over the keys on screen, and keeps them",
                         app.main.memory.choose_varying)
+    yield SystemCommand("Look inside an answer", "Which past key moved it most, its top "
+                        "answers, every delay's verdict (f5; shift+← → picks)",
+                        app.main.action_toggle_inspect)
+    yield SystemCommand("Memory: the state, then each gate", "What the memory view colours: "
+                        "the hidden state, a GRU's update and reset gates, an LSTM's forget "
+                        "and input gates (f6)", app.main.action_cycle_gates)
+    yield SystemCommand("Memory: pin units…", "Show these units first, by number, and keep "
+                        "them while you type", app.main.ask_pinned_units)
+    yield SystemCommand("Export the stream to .npz…", "The symbols, hidden states, gates, every "
+                        "head's answers and the picked answer's look-back, for NumPy",
+                        app.main.ask_export)
     yield SystemCommand("Every delay at once", "Each delay's echo in its own row, or the "
                         "tapes (f4)", app.main.action_toggle_delays)
     yield SystemCommand("Train a model…", "Train one here and watch it learn; it takes over "

@@ -20,8 +20,10 @@ import math
 
 import torch
 
-# what each cell's gates are called, in the order of its weight's blocks that `gates` reads
-GATE_NAMES = {"gru": ("reset", "update"), "lstm": ("input", "forget"), "rnn": ()}
+# each cell's gates, the one that says what is kept first, and the block of the layer's weights
+# each is (PyTorch stacks a GRU's as reset, update, new; an LSTM's as input, forget, cell, out)
+GATE_NAMES = {"gru": ("update", "reset"), "lstm": ("forget", "input"), "rnn": ()}
+_BLOCK = {"reset": 0, "update": 1, "input": 0, "forget": 1}
 GATE_SAID = {"update": "how much of each unit is kept from the step before (1: all)",
              "reset": "how much of the old state the new candidate reads",
              "forget": "how much of each unit's cell state is kept (1: all)",
@@ -53,7 +55,7 @@ def gates(model, ids: torch.Tensor, before: torch.Tensor) -> dict[str, torch.Ten
     pre = (x @ layer.weight_ih_l0.T + layer.bias_ih_l0
            + h @ layer.weight_hh_l0.T + layer.bias_hh_l0)
     blocks = pre.split(n, dim=-1)  # GRU: reset, update, new; LSTM: input, forget, cell, output
-    return {name: torch.sigmoid(blocks[k]) for k, name in enumerate(names)}
+    return {name: torch.sigmoid(blocks[_BLOCK[name]]) for name in names}
 
 
 def lookback(model, ids: torch.Tensor, start: torch.Tensor, delay: int,

@@ -26,11 +26,13 @@ from textual.worker import Worker, WorkerState
 from ..describe import failure_sentence
 from ..feeding import Feeder
 from ..train_control import TrainingControl
-from ..widgets import (AllDelays, CompareStatus, DelaySlider, KeysFooter, MemoryView,
-                       StatusLine, Tapes, TextLine, TrainPanel)
+from ..widgets import (AllDelays, CompareStatus, DelaySlider, InspectView, KeysFooter,
+                       MemoryView, StatusLine, Tapes, TextLine, TrainPanel)
+from ..widgets.inspect import TITLE as INSPECT_TITLE
 from ..widgets.delays import TITLE as DELAYS_TITLE
 from ..widgets.memory import TITLE as MEMORY_TITLE
 from .comparing import ComparingHost
+from .looking import LookingHost
 from .train_host import TrainingHost
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
@@ -60,6 +62,14 @@ BINDINGS = [  # the footer shows them in this order: help and quit still fit at 
             tooltip="every delay's echo at once, or the tapes"),
     Binding("ctrl+t", "toggle_train", "train", id="toggle-train",
             tooltip="train a model here and watch it learn; it takes over when done"),
+    Binding("f5", "toggle_inspect", "inspect", id="toggle-inspect",
+            tooltip="look inside an answer: which past key moved it, its top answers"),
+    Binding("f6", "cycle_gates", "gates", id="cycle-gates",
+            tooltip="the memory view shows the state, then each gate (update, reset)"),
+    Binding("shift+left", "pick(-1)", "pick", show=False, id="pick-earlier",
+            tooltip="look inside the answer one step earlier"),
+    Binding("shift+right", "pick(1)", "pick", show=False, id="pick-later",
+            tooltip="look inside the answer one step later"),
     Binding("ctrl+r", "reset", "reset", id="reset", show=False,
             tooltip="forget what was typed and the GRU's memory"),
     Binding("escape", "escape", "", show=False, id="escape",
@@ -98,10 +108,10 @@ def typed_character(event: events.Key) -> str | None:
     return "\n" if ch == "\r" else ch
 
 
-class EchoScreen(TrainingHost, ComparingHost, Screen):
+class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
     """Slider, tapes (or every delay at once), memory, training, notice and status lines (its
     training keys and the training panel's requests: `TrainingHost`; compare mode:
-    `ComparingHost`)."""
+    `ComparingHost`; looking inside an answer: `LookingHost`)."""
 
     BINDINGS = BINDINGS
     AUTO_FOCUS = ""  # keys go to the tapes; the training form takes focus only when opened
@@ -131,6 +141,9 @@ class EchoScreen(TrainingHost, ComparingHost, Screen):
         delays = AllDelays(id="delays", classes="-hidden")
         delays.border_title = DELAYS_TITLE
         yield delays
+        inspect = InspectView(id="inspect", classes="-hidden")
+        inspect.border_title = INSPECT_TITLE
+        yield inspect
         memory = MemoryView(id="memory", classes="" if self.show_memory else "-hidden")
         memory.border_title = MEMORY_TITLE
         yield memory
@@ -147,6 +160,7 @@ class EchoScreen(TrainingHost, ComparingHost, Screen):
         self.tapes = self.query_one(Tapes)
         self.delays = self.query_one(AllDelays)
         self.memory = self.query_one(MemoryView)
+        self.inspect = self.query_one(InspectView)
         self.slider = self.query_one(DelaySlider)
         self.train = self.query_one(TrainPanel)
         self.notice = self.query_one("#notice", TextLine)

@@ -4,6 +4,7 @@ it changes."""
 from .delays import AllDelays
 from .footer import KeysFooter
 from .help import HelpScreen
+from .inspect import InspectView
 from .lines import TextLine
 from .memory import MemoryView
 from .plots import TrainingPlots
@@ -13,5 +14,5 @@ from .status import CompareStatus, StatusLine
 from .tapes import Tapes
 from .train_panel import TrainPanel
 
-__all__ = ["AllDelays", "CompareStatus", "DelaySlider", "HelpScreen", "KeysFooter", "MemoryView", "PathPrompt",
+__all__ = ["AllDelays", "CompareStatus", "DelaySlider", "HelpScreen", "InspectView", "KeysFooter", "MemoryView", "PathPrompt",
            "StatusLine", "Tapes", "TextLine", "TrainingPlots", "TrainPanel"]

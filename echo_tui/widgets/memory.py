@@ -68,6 +68,7 @@ def levels(values: np.ndarray) -> np.ndarray:
 
 
 TITLE = "memory: hidden units × keys (−1 blue, +1 orange)"
+GATE_TITLE = "{gate} gate: units × keys (0 blue, ½ grey, 1 orange): {said}"
 # an LSTM's state is h and c: the view draws h, what the heads read; undo restores both
 LSTM_TITLE = "memory: the LSTM's h (its output) × keys (−1 blue, +1 orange); c is not drawn"
 
@@ -81,13 +82,50 @@ class MemoryView(SessionView, Widget):
         super().__init__(**kwargs)
         self._ranking: np.ndarray | None = None  # units, most worth showing first
         self.chosen_by = "read most by the heads"
+        self.showing = "state"  # or a gate's name (f6 cycles): what the colours are
 
     def model_changed(self) -> None:
         """Choose the units anew for the model now in use, and say which state they are."""
-        lstm = self.session is not None and self.session.model.cell == "lstm"
-        self.border_title = LSTM_TITLE if lstm else TITLE
         self._ranking = None
+        self.showing = "state"
+        self.retitle()
         self.refresh(layout=True)
+        self.update_note()
+
+    def retitle(self) -> None:
+        if self.showing != "state":
+            from trainer.inside import GATE_SAID  # here: the first frame comes before torch
+
+            self.border_title = GATE_TITLE.format(gate=self.showing, said=GATE_SAID[self.showing])
+        else:
+            lstm = self.session is not None and self.session.model.cell == "lstm"
+            self.border_title = LSTM_TITLE if lstm else TITLE
+
+    def cycle_showing(self) -> str:
+        """The state, then each of the cell's gates, then the state again: the notice."""
+        from trainer.inside import GATE_NAMES, GATE_SAID
+
+        session = self.session
+        if session is None:
+            return "the model is still loading"
+        names = GATE_NAMES[session.model.cell]
+        if not names:
+            self.showing = "state"
+            self.retitle()
+            return "a plain RNN has no gates: its whole state is rewritten at every step"
+        order = ["state", *names]
+        self.showing = order[(order.index(self.showing) + 1) % len(order)]
+        self.retitle()
+        self.refresh()
+        return "" if self.showing == "state" else f"the {self.showing} gate: {GATE_SAID[self.showing]}"
+
+    def pin(self, units: list[int]) -> None:
+        """Show `units` (in unit order, with those read most after them as room allows) and
+        keep them while typing."""
+        rest = [u for u in readout_ranking(self.session.model).tolist() if u not in units]
+        self._ranking = np.array(units + rest)
+        self.chosen_by = f"units {', '.join(map(str, units))} pinned"
+        self.refresh()
         self.update_note()
 
     def choose_varying(self) -> None:
@@ -114,6 +152,13 @@ class MemoryView(SessionView, Widget):
         stop = session.steps
         oldest = max(session.first_kept, session.steps - session.undo_depth - 1)
         start = max(oldest, stop - width)
+        if self.showing != "state":  # gates lie in (0, 1): drawn on the same scale as 2g - 1
+            from ..looking import gates_over
+
+            if stop == start:
+                return np.zeros((1, session.model.hidden_size)), ""
+            gate = gates_over(session, start, stop)[self.showing]
+            return 2 * gate - 1, session.window(start, stop)[0]
         if stop == start:
             return session.hidden.numpy()[None], ""
         return session.history(start, stop), session.window(start, stop)[0]

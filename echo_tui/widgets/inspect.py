@@ -1,0 +1,153 @@
+"""Look inside one answer (f5): where it looked, what else it considered, every delay's verdict.
+
+The pick is one step's answer at the current delay: the newest by default (it follows typing),
+moved along the stream with shift+← / shift+→, or a click on a key of the view's row. The view
+shades every earlier key of a window (up to 128 steps) by how much it moved that answer (the
+look-back, trainer.inside.lookback), marks the strongest and says how far back it is, then
+lists the head's top three answers with their probabilities, the true symbol, and whether each
+delay's head is right at that step.
+
+The look-back replays the window with autograd (tens of milliseconds on the text model), so it
+is computed once typing pauses for a moment, never on the keystroke path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.widget import Widget
+
+from .base import SessionView
+from .memory import LEVELS, PALETTE
+from .tapes import BLANK, SPACE
+
+PAUSE_S = 0.15  # the look-back waits for typing to pause this long
+GUTTER = " keys "
+TITLE = "look inside (f5): shift+← → pick an answer"
+
+
+def shown(ch: str, blank: str) -> str:
+    return BLANK if ch == blank else SPACE if ch == " " else ch
+
+
+class InspectView(SessionView, Widget):
+    """The picked answer's look-back, top answers and every head's verdict."""
+
+    COMPONENT_CLASSES = {"inspect--gutter", "inspect--right", "inspect--wrong",
+                         "inspect--pick"}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.back = 0  # the pick: steps back from the newest (0 follows typing)
+        self.looked = None  # the last Look, or None
+        self.problem = ""  # why there is no look (nothing typed, not reachable)
+        self._timer = None
+
+    # -- the pick -------------------------------------------------------------------------
+    def move(self, steps: int) -> str:
+        """Move the pick `steps` later (negative: earlier); the notice to show."""
+        from ..looking import reachable  # here: the app's first frame comes before torch
+
+        session = self.session
+        if session is None or not session.steps:
+            return "nothing typed to look into yet"
+        first, stop = reachable(session)
+        back = self.back - steps
+        if not 0 <= back <= stop - 1 - first:
+            return ("that is the newest answer" if back < 0 else
+                    f"the states of steps before {first:,} are not kept: no further back")
+        self.back = back
+        self.compute()
+        return ""
+
+    def picked_step(self) -> int:
+        """The step picked (the newest when the pick follows typing)."""
+        return max(0, self.session.steps - 1 - self.back) if self.session is not None else 0
+
+    def on_click(self, event: events.Click) -> None:
+        looked, at = self.looked, event.get_content_offset(self)
+        if looked is None or at is None or at.y != 0:
+            return
+        column = at.x - len(GUTTER)
+        shown_from = looked.start + max(0, len(looked.keys) - self.key_room())
+        step = shown_from + column
+        if looked.start <= step <= looked.step:
+            self.back += looked.step - step
+            self.compute()
+
+    def key_room(self) -> int:
+        return max(1, self.content_size.width - len(GUTTER))
+
+    # -- computing, once typing pauses ----------------------------------------------------
+    def stream_changed(self) -> None:
+        if not self.display:
+            return
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(PAUSE_S, self.compute)
+
+    def on_show(self) -> None:
+        self.compute()
+
+    def model_changed(self) -> None:
+        self.back = 0
+        self.looked = None
+
+    def compute(self) -> None:
+        """Look into the picked answer now."""
+        from ..looking import look, reachable
+
+        session = self.session
+        self.looked, self.problem = None, ""
+        if session is None or not session.steps:
+            self.problem = "type, then look inside an answer here"
+        else:
+            first, stop = reachable(session)
+            self.back = min(self.back, stop - 1 - first)
+            self.looked = look(session, stop - 1 - self.back)
+        self.border_title = (f"look inside (f5): step {self.looked.step + 1:,} at delay "
+                             f"{self.looked.delay} · shift+← → pick" if self.looked else TITLE)
+        self.refresh()
+
+    # -- drawing --------------------------------------------------------------------------
+    def render(self) -> Text:
+        looked, session = self.looked, self.session
+        gutter = self.get_component_rich_style("inspect--gutter")
+        if looked is None or session is None:
+            return Text(self.problem or "…", style=gutter)
+        blank = session.alphabet.blank
+        room = self.key_room()
+        skip = max(0, len(looked.keys) - room)  # the nearest keys, when the window is wider
+        keys, weights = looked.keys[skip:], looked.weights[skip:]
+        strongest = int(np.argmax(looked.weights)) - skip
+        text = Text(end="", no_wrap=True, overflow="crop")
+        text.append(GUTTER, gutter)
+        pick = self.get_component_rich_style("inspect--pick")
+        for k, (ch, w) in enumerate(zip(keys, weights.tolist())):
+            tint = Style(bgcolor=PALETTE[LEVELS // 2 + round(w * (LEVELS // 2))])
+            text.append(shown(ch, blank), tint + pick if k == len(keys) - 1 else tint)
+        text.append("\n" + " " * len(GUTTER))
+        back = looked.strongest
+        if strongest >= 0:
+            text.append(" " * strongest + "▲ ")
+        text.append(f"moved it most: {shown(looked.keys[-1 - back], blank)!r}, "
+                    f"{back} key{'s' * (back != 1)} back" + ("" if strongest >= 0
+                                                              else " (off the view)"), gutter)
+        right = self.get_component_rich_style("inspect--right")
+        wrong = self.get_component_rich_style("inspect--wrong")
+        text.append("\n answer ", gutter)
+        ok = looked.answer == looked.truth
+        text.append(f"{shown(looked.answer, blank)!r} {100 * looked.probability:.1f}%",
+                    right if ok else wrong)
+        others = [f"{shown(a, blank)!r} {100 * p:.1f}%" for a, p in looked.top[1:]]
+        text.append(" · then " + ", ".join(others) if others else "", gutter)
+        text.append(f" · true {shown(looked.truth, blank)!r}", gutter)
+        text.append("\n delays ", gutter)
+        for d, good in looked.verdicts.items():
+            text.append(f"{d}{'✓' if good else '✗'} ", right if good else wrong)
+        return text
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return 4
