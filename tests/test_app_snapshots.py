@@ -222,3 +222,52 @@ def test_compare_every_delay(snap_compare, tmp_path):
 
     assert snap_compare(app(weights=VARIABLE, delay=2, compare=str(_weak_rnn(tmp_path))),
                         run_before=run_before, terminal_size=(80, 24))
+
+
+def _half_trained(tmp_path):
+    """A letters model trained for a few seconds (seeded, CPU): delays 0-2 mostly right, the
+    longer ones smeared and unsure."""
+    import torch
+
+    from trainer.config import TrainConfig
+    from trainer.train import train
+
+    torch.manual_seed(0)
+    cfg = TrainConfig(kind="variable", hidden=32, delay=4, batch=64, chunk=16, lr=7e-3,
+                      max_steps=120, eval_every=120, heldout_chars=500, target=1.0)
+    model, _ = train(cfg)
+    path = tmp_path / "half_trained.safetensors"
+    save_model(model, path, seed=0)
+    return path
+
+
+def _looking(*names):
+    def run_before(pilot):
+        async def go():
+            from helpers import until
+
+            await ready(pilot)
+            await keys(pilot, "f2", *names, "f5")
+            await until(lambda: pilot.app.main.inspect.looked is not None)
+            await pilot.pause()
+        return go()
+    return run_before
+
+
+def test_look_inside_a_trained_answer(snap_compare):
+    # delay 3: the newest answer came from the key 3 back, and every head is right
+    assert snap_compare(app(weights=VARIABLE, delay=3), run_before=_looking(*"lookinside"),
+                        terminal_size=(80, 24))
+
+
+def test_look_inside_a_half_trained_answer(snap_compare, tmp_path):
+    # the look-back smears over the recent keys; the answer is tinted: its top three say why
+    assert snap_compare(app(weights=_half_trained(tmp_path), delay=4),
+                        run_before=_looking(*"lookinside"), terminal_size=(80, 24))
+
+
+def test_gates_of_a_gru(snap_compare, untrained_weights):
+    # f6: the update gate of the seeded untrained GRU on the memory view's units
+    assert snap_compare(app(weights=untrained_weights, delay=2),
+                        run_before=typing(*"gatesofthememory", "f6", memory_off=False),
+                        terminal_size=(80, 24))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import keys, ready, settle, until
+from helpers import keys, ready, until
 
 from echo_tui import create_app
 from echo_tui.looking import gates_over, look

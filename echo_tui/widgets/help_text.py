@@ -50,6 +50,28 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
                             "while you type; ^p 'Memory: choose…' picks those that vary "
                             "most now"),
         ]),
+        ("Look inside (f5)", [
+            ("the pick", "one answer at the current delay: the newest (it follows typing); "
+                         "shift+← → or a click on a key moves it"),
+            ("keys", "each earlier key shaded by how much it moved the answer (orange: "
+                     "most): the gradient of the answer's log-probability with respect to "
+                     "that key, over up to 128 keys; ▲ marks the strongest. A trained head "
+                     "at delay d points d keys back; a half-trained one smears"),
+            ("answer", "the head's top three answers and their probabilities, and the true "
+                       "symbol: why an answer is tinted"),
+            ("delays", "whether each delay's head is right at the picked step"),
+        ]),
+        ("Gates (f6)", [
+            ("f6", "the memory view shows the hidden state, then each gate of the cell, "
+                   "on the same units: 0 blue, ½ grey, 1 orange"),
+            ("GRU", "update: how much of each unit is kept from the step before; reset: how "
+                    "much of the old state the new candidate reads"),
+            ("LSTM", "forget: how much of each unit's cell state is kept; input: how much "
+                     "of the new candidate is written in"),
+            ("plain RNN", "no gates: its whole state is rewritten at every step"),
+            ("^p 'pin units…'", "show units by number first, kept while you type"),
+            ("^p 'Export…'", "the stream's numbers to .npz, for NumPy"),
+        ]),
         ("Training (ctrl+t)", [
             ("form", "kind, alphabet, cell (gru, lstm, rnn), delay, hidden size from the "
                      "recipes; Enter starts from any field; the measured time of the recipe "
@@ -63,14 +85,16 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
             ("loss", "the training loss on a log scale from 0.001 to 10"),
             ("learning", "your text echoed by the model as it was at the last check"),
         ]),
-        ("Compare mode (^p 'Compare with…', echo-tui --compare)", [
+        ("Compare mode", [
+            ("start", "^p 'Compare with…' (a file, or gru, lstm, rnn for a shipped letters "
+                      "model), or echo-tui --compare PATH|CELL"),
             ("a second model", "gets every key, paste, undo, reset and delay the model in use "
                                "gets; it must read the same alphabet"),
             ("tapes", "its echo at the same delay is the row under the first one's, "
                       "labelled by cell (gru, lstm, rnn) or 'vs'"),
             ("every delay", "its rows stand on the right, delay for delay: where one breaks "
                             "and the other holds shows at a glance"),
-            ("second status line", "its own acc and conf at this delay"),
+            ("status line", "a second one: its own acc and conf at this delay"),
             ("leaving", "^p 'Stop comparing': what you typed stays"),
         ]),
         ("The status line", [
