@@ -146,9 +146,11 @@ def _gru_seconds(model, ids, threads: int) -> float:
 
 # -- the app --------------------------------------------------------------------------------
 
-async def app_figures(sizes: dict, weights=None, compare: str | None = None) -> dict:
+async def app_figures(sizes: dict, weights=None, compare: str | None = None,
+                      views: tuple[str, ...] = ()) -> dict:
     """The app's figures on `weights` (default: the text model); with `compare` (a shipped
-    cell) that cell's letters model compared, as `echo-tui --compare CELL` opens."""
+    cell) that cell's letters model compared, as `echo-tui --compare CELL` opens; with the keys
+    `views` pressed first (f5: the inspect view)."""
     start = process_start()
     from textual import events
 
@@ -159,6 +161,8 @@ async def app_figures(sizes: dict, weights=None, compare: str | None = None) -> 
         await app.wait_idle()
         torch_at_first_frame = app.torch_at_first_frame
         first_frame, ready = app.first_frame_at - start, app.model_ready_at - start
+        for key in views:
+            await pilot.press(key)
         await pilot.pause()
 
         s = app.session
@@ -226,7 +230,42 @@ async def view_figures(steps: int) -> dict:
                 out[f"{type(widget).__name__.lower()}_{label}_ms"] = median(times)
             if not app.main.query_one(Tapes).display:
                 app.main.action_toggle_delays()
+            out.update(await _look_views(app, pilot, label))
     out["view_steps"] = steps
+    return out
+
+
+async def _look_views(app, pilot, label: str) -> dict:
+    """Milliseconds per frame of the inspect view (f5, its look-back already computed) and of
+    the memory view drawing the update gate (f6), and the look-back itself."""
+    screen = app.main
+    screen.action_toggle_inspect()
+    screen.memory.cycle_showing()
+    await pilot.pause()
+    out = {}
+    for name, work in (("lookback", screen.inspect.compute),
+                       ("inspect", screen.inspect.render),
+                       ("gates", screen.memory.render_lines_for)):
+        times = []
+        for _ in range(10 if name == "lookback" else 20):
+            t0 = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - t0) * 1000)
+        out[f"{name}_{label}_ms"] = median(times)
+    screen.action_toggle_inspect()
+    while screen.memory.showing != "state":
+        screen.memory.cycle_showing()
+    return out
+
+
+async def views_open_figures(sizes: dict) -> dict:
+    """Keystrokes per second through the app with no view open, the inspect view (f5) open,
+    and the gates (f6) drawn, one after the other in this process."""
+    out = {}
+    for label, keys in (("none", ()), ("inspect", ("f5",)), ("gates", ("f6",))):
+        out[f"keys_per_s_{label}"] = (await app_figures(sizes, views=keys))["keystrokes_per_s"]
+    for label in ("inspect", "gates"):
+        out[f"keys_{label}_over_none"] = out[f"keys_per_s_{label}"] / out["keys_per_s_none"]
     return out
 
 
@@ -301,6 +340,7 @@ async def run(sizes: dict) -> dict:
     result.update(await view_figures(sizes["view_steps"]))
     result.update(await training_figures(sizes))
     result["compare"] = await compare_figures(sizes)
+    result["views_open"] = await views_open_figures(sizes)
     return result
 
 

@@ -31,3 +31,13 @@ def test_the_remake_commands_are_the_ones_each_file_records():
         command = load_model(path).metadata["command"]
         assert command.endswith(f"--out weights/{path.name}")
         assert f"\n{command}\n" in text, command
+
+
+def test_the_python_example_runs(monkeypatch, capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")  # no window; plt.show() does nothing
+    block = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
+    assert len(block.strip().splitlines()) <= 10
+    exec(compile(block, "README.md", "exec"), {})
+    assert capsys.readouterr().out == "   thequickbrownfoxjumpsoverthelazy\n"

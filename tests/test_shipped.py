@@ -10,7 +10,8 @@ from trainer.weights import shipped_weights_dir
 
 def test_shipped_files_are_where_the_app_looks():
     assert {p.name for p in shipped_weights_dir().glob("*.safetensors")} == {
-        "fixed_delay.safetensors", "variable_delay.safetensors", "text_delay.safetensors"}
+        "fixed_delay.safetensors", "variable_delay.safetensors", "text_delay.safetensors",
+        "letters_gru.safetensors", "letters_lstm.safetensors", "letters_rnn.safetensors"}
     assert shipped_weights("fixed_delay").is_file()
 
 
@@ -48,3 +49,30 @@ def test_metadata_records_how_they_were_made(fixed_model, variable_model, text_m
         assert float(meta["heldout_accuracy"]) >= 0.9999
         assert float(meta["stream_accuracy"]) >= 0.9999
         assert float(meta["train_seconds"]) > 0 and int(meta["train_samples"]) > 0
+
+
+def test_the_comparison_models_share_size_recipe_and_budget():
+    import json
+
+    from trainer import load_model
+
+    configs = {}
+    for cell in ("gru", "lstm", "rnn"):
+        model = load_model(shipped_weights(f"letters_{cell}"))
+        assert (model.cell, model.hidden_size, model.max_delay) == (cell, 128, 16)
+        assert model.alphabet.name == "letters"
+        cfg = json.loads(model.metadata["config"])
+        configs[cell] = {k: v for k, v in cfg.items() if k != "cell"}
+        assert cfg["max_steps"] == 8000 and model.metadata["recipe"] == "long"
+    assert configs["gru"] == configs["lstm"] == configs["rnn"]
+
+
+def test_the_comparison_models_hold_where_the_readme_says():
+    from trainer import load_model
+
+    for cell in ("gru", "rnn"):  # every delay 0-16
+        acc = seed_accuracies(load_model(shipped_weights(f"letters_{cell}")), n_chars=20_000)
+        assert min(acc.values()) >= 0.9995, (cell, acc)
+    acc = seed_accuracies(load_model(shipped_weights("letters_lstm")), n_chars=20_000)
+    assert min(acc[d] for d in range(9)) >= 0.99  # 0-8 held (9 is at the edge)
+    assert max(acc[d] for d in range(13, 17)) < 0.10  # 13-16 never trained
