@@ -49,6 +49,39 @@ def gates_over(session, start: int, stop: int) -> dict[str, np.ndarray]:
     return {name: g.numpy() for name, g in found.items()}
 
 
+class GateCache:
+    """One gate over a span of steps, the columns already computed reused: a step's gate
+    depends only on its symbol and the state before it, so a column whose two are unchanged
+    (compared exactly) is still right, whatever undo or a reset did meanwhile. A key then
+    costs one new column, not the whole view's."""
+
+    def __init__(self) -> None:
+        self.key = None  # (model, gate name)
+        self.start, self.ids, self.before, self.values = 0, None, None, None
+
+    def gate(self, session, name: str, start: int, stop: int) -> np.ndarray:
+        ids = inputs(session, start, stop)
+        before = states_before(session, start, stop)
+        out = np.empty((stop - start, session.model.hidden_size), dtype=np.float32)
+        fresh = np.ones(stop - start, dtype=bool)
+        if self.key == (session.model, name) and self.values is not None:
+            lo, hi = max(start, self.start), min(stop, self.start + len(self.values))
+            if lo < hi:
+                old = slice(lo - self.start, hi - self.start)
+                new = slice(lo - start, hi - start)
+                same = ((self.ids[old] == ids[new].numpy())
+                        & np.all(self.before[old] == before[new].numpy(), axis=1))
+                out[new][same] = self.values[old][same]
+                fresh[new] = ~same
+        if fresh.any():
+            rows = np.flatnonzero(fresh)
+            found = gates(session.model, ids[rows], before[rows])
+            out[rows] = found[name].numpy()
+        self.key, self.start = (session.model, name), start
+        self.ids, self.before, self.values = ids.numpy(), before.numpy(), out
+        return out
+
+
 @dataclass(frozen=True)
 class Look:
     """A picked step, looked into: the window replayed for its look-back, how much each of its

@@ -141,8 +141,12 @@ def check_app(a: dict, view_steps: int) -> None:
     text = a["session"]["text_delay"]
     assert a["app_keys_over_session"] == pytest.approx(
         a["keystrokes_per_s"] * text["key_median_us"] / 1e6)
-    for view in ("tapes", "alldelays", "memoryview"):
+    for view in ("tapes", "alldelays", "memoryview", "inspect", "gates", "lookback"):
         assert a[f"{view}_1k_ms"] > 0 and a[f"{view}_end_ms"] > 0
+    v = a["views_open"]
+    for label in ("inspect", "gates"):
+        assert v[f"keys_{label}_over_none"] == pytest.approx(v[f"keys_per_s_{label}"]
+                                                            / v["keys_per_s_none"])
     assert a["view_steps"] == view_steps
     assert a["keys_during_training"] >= a["keys_seen"] > 0
     assert a["train_seconds"] > 0 and a["key_to_echo_median_ms"] <= a["key_to_echo_p99_ms"]
@@ -188,11 +192,17 @@ def test_full_targets_read_every_figure():
                                                 "lower_bound": k == "variable"}}}
                      for k in ("fixed", "variable")},
         "end_to_end": {"fixed": {"seconds": 4.0}, "variable": {"seconds": 40.0}},
-        "app": {"available": True, "session": {"variable_delay": session,
-                                               "text_delay": session},
+        "app": {"available": True,
+                "session": {"variable_delay": session, "text_delay": session,
+                            "letters_lstm": session, "letters_rnn": dict(
+                                session, key_over_cell_median=1.2)},
                 "keystrokes_per_s": 600.0, "paste_100k_s": 2.5,
                 "torch_imported_at_first_frame": False, "view_steps": 1_000_000,
                 "tapes_end_ms": 1.0, "alldelays_end_ms": 0.5, "memoryview_end_ms": 6.0,
+                "lookback_end_ms": 20.0, "inspect_end_ms": 0.3, "gates_end_ms": 0.5,
+                "views_open": {"keys_inspect_over_none": 0.95, "keys_gates_over_none": 0.85},
+                "compare": {"with_rnn": {"keystrokes_per_s": 450.0, "paste_100k_s": 3.5},
+                            "keys_ratio": 0.8, "paste_ratio": 1.4},
                 "train_reached": True, "train_seconds": 12.0, "key_to_echo_p99_ms": 40.0},
     }
     rows = {r["target"]: r for r in targets(result)}
@@ -206,6 +216,14 @@ def test_full_targets_read_every_figure():
     assert verdict["text model: key / GRUCell call, median (reported)"] is None
     assert not verdict["100,000-character paste through the app <= 2 s"]
     assert not verdict["each view redraws in <= 5 ms at step 1,000,000"]
+    assert verdict["letters_lstm: key through feed / LSTMCell call, median <= 1"]
+    assert not verdict["letters_rnn: key through feed / RNNCell call, median <= 1"]
+    assert verdict["compare mode (GRU + RNN): keystrokes through the app >= 400/s"]
+    assert not verdict["compare mode: 100,000-character paste through the app <= 3 s"]
+    assert verdict["look-back of a 128-step window on the text model <= 50 ms"]
+    assert verdict["inspect and gates views <= 5 ms a frame at step 1,000,000"]
+    v = rows["keys/s with the inspect view or the gates open >= 90% of none"]
+    assert v["shown"] == "85%" and v["met"] is False
     assert verdict["fixed letters trained in the app to 99.99% in <= 20 s"]
     assert verdict["key to its echo on screen during training, p99 <= 50 ms"]
 

@@ -77,6 +77,17 @@ async def test_the_gates_drawn_are_a_fresh_forward_pass_gates(variable_model):
         before = torch.cat([torch.zeros(1, 128), out[0, :-1]])
         fresh = gates(variable_model, ids, before)["update"].numpy()
         assert np.abs(drawn - (2 * fresh - 1)).max() < 2e-5
+        # undo and retype: the columns kept from before are checked, not trusted
+        await keys(pilot, *["backspace"] * 6, *"sometimes")
+        stream = app.session.stream
+        assert stream == "gatesshowwhatsometimes"
+        drawn = memory.visible_states(app.session)[0]
+        ids = torch.tensor(variable_model.alphabet.encode(stream))
+        with torch.no_grad():
+            out, _ = variable_model.memory(ids[None])
+        before = torch.cat([torch.zeros(1, 128), out[0, :-1]])
+        fresh = gates(variable_model, ids, before)["update"].numpy()
+        assert np.abs(drawn - (2 * fresh - 1)).max() < 2e-5
         await keys(pilot, "f6")
         assert memory.showing == "reset" and "reset gate" in memory.border_title
         await keys(pilot, "f6")

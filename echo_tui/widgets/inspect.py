@@ -13,6 +13,8 @@ is computed once typing pauses for a moment, never on the keystroke path.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from rich.style import Style
 from rich.text import Text
@@ -43,7 +45,7 @@ class InspectView(SessionView, Widget):
         self.back = 0  # the pick: steps back from the newest (0 follows typing)
         self.looked = None  # the last Look, or None
         self.problem = ""  # why there is no look (nothing typed, not reachable)
-        self._timer = None
+        self._changed_at = None  # when the stream last changed, if not looked at since
 
     # -- the pick -------------------------------------------------------------------------
     def move(self, steps: int) -> str:
@@ -81,12 +83,19 @@ class InspectView(SessionView, Widget):
         return max(1, self.content_size.width - len(GUTTER))
 
     # -- computing, once typing pauses ----------------------------------------------------
-    def stream_changed(self) -> None:
-        if not self.display:
-            return
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(PAUSE_S, self.compute)
+    def revised(self) -> None:
+        # a key only marks the look stale (no repaint: the picture is the last look's until
+        # the next one); a light interval looks again once typing has paused
+        self._changed_at = time.monotonic()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(PAUSE_S / 3, self._look_if_paused)
+
+    def _look_if_paused(self) -> None:
+        changed = self._changed_at
+        if changed is not None and self.display and time.monotonic() - changed >= PAUSE_S:
+            self.compute()
 
     def on_show(self) -> None:
         self.compute()
@@ -100,7 +109,7 @@ class InspectView(SessionView, Widget):
         from ..looking import look, reachable
 
         session = self.session
-        self.looked, self.problem = None, ""
+        self.looked, self.problem, self._changed_at = None, "", None
         if session is None or not session.steps:
             self.problem = "type, then look inside an answer here"
         else:

@@ -153,11 +153,13 @@ class MemoryView(SessionView, Widget):
         oldest = max(session.first_kept, session.steps - session.undo_depth - 1)
         start = max(oldest, stop - width)
         if self.showing != "state":  # gates lie in (0, 1): drawn on the same scale as 2g - 1
-            from ..looking import gates_over
+            from ..looking import GateCache
 
             if stop == start:
                 return np.zeros((1, session.model.hidden_size)), ""
-            gate = gates_over(session, start, stop)[self.showing]
+            if getattr(self, "_gates", None) is None:
+                self._gates = GateCache()
+            gate = self._gates.gate(session, self.showing, start, stop)
             return 2 * gate - 1, session.window(start, stop)[0]
         if stop == start:
             return session.hidden.numpy()[None], ""

@@ -122,8 +122,15 @@ def views_table(a: dict) -> Table:
     for name in ("view", "step 1,000", f"step {a['view_steps']:,}"):
         t.add_column(name, justify="left" if name == "view" else "right")
     for label, k in (("tapes", "tapes"), ("every delay", "alldelays"),
-                     ("memory over time", "memoryview")):
-        t.add_row(label, f"{a[f'{k}_1k_ms']:.2f}", f"{a[f'{k}_end_ms']:.2f}")
+                     ("memory over time", "memoryview"), ("inspect (f5)", "inspect"),
+                     ("gates (f6)", "gates"), ("look-back, 128 keys", "lookback")):
+        if f"{k}_1k_ms" in a:
+            t.add_row(label, f"{a[f'{k}_1k_ms']:.2f}", f"{a[f'{k}_end_ms']:.2f}")
+    v = a.get("views_open")
+    if v:
+        t.caption = (f"keys/s through the app: {v['keys_per_s_none']:,.0f} with no view open, "
+                     f"{v['keys_per_s_inspect']:,.0f} with the inspect view, "
+                     f"{v['keys_per_s_gates']:,.0f} with the gates")
     return t
 
 

@@ -110,6 +110,16 @@ def targets(result: dict) -> list[dict]:
     worst = max(a[f"{v}_end_ms"] for v in ("tapes", "alldelays", "memoryview"))
     rows.append(target_row(f"each view redraws in <= 5 ms at step {a['view_steps']:,}", worst,
                            worst <= 5.0, f"{worst:.2f} ms"))
+    look = a["lookback_end_ms"]
+    rows.append(target_row("look-back of a 128-step window on the text model <= 50 ms", look,
+                           look <= 50.0, f"{look:.1f} ms"))
+    frame = max(a["inspect_end_ms"], a["gates_end_ms"])
+    rows.append(target_row(f"inspect and gates views <= 5 ms a frame at step "
+                           f"{a['view_steps']:,}", frame, frame <= 5.0, f"{frame:.2f} ms"))
+    v = a["views_open"]
+    share = min(v["keys_inspect_over_none"], v["keys_gates_over_none"])
+    rows.append(target_row("keys/s with the inspect view or the gates open >= 90% of none",
+                           share, share >= 0.9, f"{100 * share:.0f}%"))
     seconds = a["train_seconds"] if a["train_reached"] else None
     rows.append(target_row("fixed letters trained in the app to 99.99% in <= 20 s", seconds,
                            seconds is not None and seconds <= 20.0,
