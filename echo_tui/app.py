@@ -30,6 +30,7 @@ from .palette import palette_commands
 from .describe import JOBS, error_text, failure_sentence, one_line
 from .models import SHIPPED, SHIPPED_NAMES, ModelChoice, ModelCycle, open_session
 from .screens import EchoScreen
+from .served import refusal
 from .screens.echo import BINDINGS as SCREEN_BINDINGS
 from .terminal import driver_for
 from .widgets import HelpScreen, PathPrompt
@@ -202,6 +203,10 @@ class EchoApp(ComparesModels, App):
             if path:
                 self._save(model, cfg, checkpoint, Path(path).expanduser())
 
+        if refusal("save"):
+            self.main.say(refusal("save"))
+            return
+
         self.push_screen(PathPrompt(
             "Save the trained model", "A weights file; afterwards `echo-tui --weights PATH` "
             "opens it.", "trained.safetensors"), chosen)
@@ -240,6 +245,10 @@ class EchoApp(ComparesModels, App):
             f"saved {written}: open it with echo-tui --weights {path}"))
 
     def action_open_weights(self) -> None:
+        if refusal("open"):
+            self.main.say(refusal("open"))
+            return
+
         def opened(path: str | None) -> None:
             if path:
                 self._switch_to(ModelChoice.file(Path(path).expanduser()))

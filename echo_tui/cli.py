@@ -59,6 +59,11 @@ def check(weights: str | None, delay: int | None,
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # echo-tui serve ...: the app for a room of browsers
+        from .serve import main as serve
+
+        return serve(argv[1:])
     args = parse_args(argv)
     if args.weights is not None or args.delay is not None or args.compare is not None:
         problem = check(args.weights, args.delay, args.compare)

@@ -34,8 +34,12 @@ class ComparesModels:
     compare_loading = False  # a compared model is loading (the app counts as busy)
 
     def action_compare_with(self) -> None:
+        from .served import refusal
         from .widgets import PathPrompt
 
+        if refusal("open"):
+            self.main.say(refusal("open"))
+            return
         def chosen(path: str | None) -> None:
             if path:
                 self.compare_with(comparison_choice(path.strip()))

@@ -19,6 +19,7 @@ from typing import Callable
 from textual.worker import get_current_worker
 
 from .describe import failure_sentence
+from .served import served, served_run
 from .training import Checked, Failed, Finished
 from .widgets.plots import PlotData
 
@@ -33,7 +34,9 @@ class TrainingControl:
     def __init__(self, host, view, start_run: Callable | None = None) -> None:
         self.host = host
         self.view = view  # the TrainPanel: it shows what this hands it
-        self.start_run = start_run or process_run  # cfg -> a started run; tests script one
+        # cfg -> a started run (tests script one; a browser session takes the server's slot)
+        self.start_run = start_run or (partial(served_run, start=process_run) if served()
+                                       else process_run)
         self.run = None
         self.cfg = None  # the running (or last) run's TrainConfig
         self.checkpoint = None

@@ -51,7 +51,12 @@ class LookingHost:
 
     def ask_export(self) -> None:
         """Write the stream's numbers (trainer.trace) to a .npz file the user names."""
+        from ..served import refusal
+
         session = self.session
+        if refusal("export"):
+            self.say(refusal("export"))
+            return
         if session is None or not session.steps:
             self.say("nothing typed to export yet")
             return

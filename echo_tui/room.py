@@ -1,0 +1,158 @@
+"""A room of scripted tabs for `echo-tui serve` (its load benchmark and tests): each `Tab`
+speaks the WebSocket protocol textual-serve's page speaks (JSON text frames out: stdin, resize;
+binary frames in: the app's terminal output) and keeps the screen as a terminal would (pyte).
+
+Loopback only, and bounded: every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(*args: str, timeout: float = 30.0):
+    """`echo-tui serve` on a free loopback port, in its own process group: yields
+    (process, port); stopped (the group, its sessions included) on the way out."""
+    import signal
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "echo_tui", "serve", "--port", str(port),
+                             *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"echo-tui serve did not start: "
+                                       f"{proc.stderr.read().decode(errors='replace')[-500:]}")
+                time.sleep(0.1)
+        yield proc, port
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def sessions_of(pid: int) -> list[int]:
+    """The app processes (`-m echo_tui`, not the server) among `pid`'s descendants."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            with open(f"/proc/{parent}/task/{parent}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+        todo += children
+        for child in children:
+            try:
+                with open(f"/proc/{child}/cmdline", "rb") as f:
+                    cmd = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"echo_tui" in cmd and b"serve" not in cmd and b"-c" not in cmd:
+                found.append(child)
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Tab:
+    """One browser tab, scripted: `open`, `type`, `screen_text`, `wait_for`, `close`."""
+
+    def __init__(self, port: int, width: int = 80, height: int = 24) -> None:
+        import pyte
+
+        self.url = f"ws://127.0.0.1:{port}/ws?width={width}&height={height}"
+        self.screen = pyte.Screen(width, height)
+        self.stream = pyte.ByteStream(self.screen)
+        self.raw = bytearray()
+        self.ws = None
+        self._http = self._reader = None
+
+    async def open(self) -> "Tab":
+        import aiohttp
+
+        self._http = aiohttp.ClientSession()
+        self.ws = await self._http.ws_connect(self.url)
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        import aiohttp
+
+        async for message in self.ws:
+            if message.type == aiohttp.WSMsgType.BINARY:
+                self.raw += message.data
+                self.stream.feed(message.data)
+
+    def lines(self) -> list[str]:
+        return list(self.screen.display)
+
+    def text(self) -> str:
+        return "\n".join(line.rstrip() for line in self.lines())
+
+    async def type(self, text: str) -> None:
+        for ch in text:
+            await self.ws.send_str(json.dumps(["stdin", ch]))
+
+    async def send(self, data: str) -> None:
+        """Bytes as the terminal sends them (an escape sequence, a whole paste)."""
+        await self.ws.send_str(json.dumps(["stdin", data]))
+
+    async def wait_for(self, predicate, timeout: float = 60.0) -> float:
+        """Seconds until `predicate(self)` holds; TimeoutError (with the screen) after
+        `timeout`."""
+        start = time.monotonic()
+        while not predicate(self):
+            if time.monotonic() - start > timeout:
+                raise TimeoutError(f"timed out after {timeout:g} s; the screen:\n{self.text()}")
+            if self._reader is not None and self._reader.done():
+                raise ConnectionError(f"the session ended; the screen:\n{self.text()}")
+            await asyncio.sleep(0.01)
+        return time.monotonic() - start
+
+    def typed_line(self) -> str:
+        """What the tapes' typed row shows, after its label."""
+        line = next((l for l in self.lines() if "│ typed " in l), "")
+        return line.split("│ typed ", 1)[-1].rstrip(" │")
+
+    def echo_line(self) -> str:
+        line = next((l for l in self.lines() if "│  echo " in l), "")
+        return line.split("│  echo ", 1)[-1].rstrip(" │")
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+        if self._http is not None:
+            await self._http.close()

@@ -1,0 +1,138 @@
+"""`echo-tui serve`: the app in a browser, for a room of students (Textualize's textual-serve,
+the optional extra `pip install 'echo-gru[serve]'`).
+
+Each browser tab opens a WebSocket, and the server starts one app process for it (the web
+driver, ECHO_GRU_SERVED=1: see served.py), so every tab has its own stream, delay, undo and
+model. A closed tab ends its process, and with it any training child. Past `--max-sessions`
+open tabs, a new page says the room is full, and a tab that connects anyway is told so on its
+terminal; when one leaves, the next gets in. Training takes the server's one slot at a time,
+or is off (`--training off`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import ipaddress
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+FULL_PAGE = """<!DOCTYPE html>
+<html><head><title>echo-gru: the room is full</title><meta http-equiv="refresh" content="10">
+</head><body style="background:#0c181f;color:#eee;font-family:monospace;padding:3em">
+<h1>The room is full</h1><p>All {n} sessions of this echo-gru server are in use. This page
+tries again every ten seconds: when someone closes their tab, you get their place.</p>
+</body></html>"""
+FULL_TERMINAL = "\r\n  The room is full: all {n} sessions are in use. Reload in a minute.\r\n"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="echo-tui serve", description="Serve echo-tui to browsers: each tab its own "
+                                           "session. Needs: pip install 'echo-gru[serve]'")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (0.0.0.0: every network this machine is on)")
+    p.add_argument("--port", type=int, default=8000, help="the port to listen on")
+    p.add_argument("--weights", metavar="PATH", help="the model every session opens on")
+    p.add_argument("--delay", metavar="D", type=int, help="the delay every session starts at")
+    p.add_argument("--max-sessions", type=int, default=30, metavar="N",
+                   help="open tabs at most; the next gets a 'room is full' page")
+    p.add_argument("--training", choices=["one", "off"], default="one",
+                   help="one: a training run at a time server-wide; off: none")
+    return p.parse_args(argv)
+
+
+def session_command(weights: str | None, delay: int | None) -> str:
+    """The shell command a tab's app process runs."""
+    parts = [sys.executable, "-m", "echo_tui"]
+    if weights is not None:
+        parts += ["--weights", str(Path(weights).resolve())]
+    if delay is not None:
+        parts += ["--delay", str(delay)]
+    return " ".join(map(shlex.quote, parts))
+
+
+def reach(host: str) -> str | None:
+    """One line on who can reach a server on `host`, when it is not loopback only."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback:
+        return None
+    return (f"echo-tui serve: listening on {host}, not only this machine: anyone who can reach "
+            "it on the network can open a session and type into the network")
+
+
+def make_server(args, lock_dir: str):
+    """The textual-serve Server for `args`, with the room's limit and each session's
+    environment."""
+    import os
+
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    from .served import SERVED, TRAINING
+
+    os.environ[SERVED] = "1"  # the sessions' processes inherit these
+    os.environ[TRAINING] = ("off" if args.training == "off"
+                            else str(Path(lock_dir) / "training.lock"))
+
+    class RoomServer(Server):
+        """textual-serve's server, with at most `max_sessions` sessions at once."""
+
+        sessions = 0
+
+        async def handle_index(self, request):
+            if self.sessions >= args.max_sessions:
+                return web.Response(text=FULL_PAGE.format(n=args.max_sessions), status=503,
+                                    content_type="text/html")
+            return await super().handle_index(request)
+
+        async def handle_websocket(self, request):
+            if self.sessions >= args.max_sessions:
+                ws = web.WebSocketResponse()
+                await ws.prepare(request)
+                await ws.send_bytes(FULL_TERMINAL.format(n=args.max_sessions).encode())
+                await ws.close()
+                return ws
+            RoomServer.sessions += 1
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                RoomServer.sessions -= 1
+
+    return RoomServer(session_command(args.weights, args.delay), host=args.host,
+                      port=args.port, title="echo-gru")
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if args.max_sessions < 1:
+        print(f"echo-tui serve: --max-sessions {args.max_sessions} must be at least 1",
+              file=sys.stderr)
+        return 2
+    if importlib.util.find_spec("textual_serve") is None:
+        print("echo-tui serve: needs textual-serve, which is not installed: "
+              "pip install 'echo-gru[serve]'", file=sys.stderr)
+        return 2
+    if args.weights is not None or args.delay is not None:
+        from .cli import check
+
+        problem = check(args.weights, args.delay)
+        if problem:
+            from .describe import one_line
+
+            print(one_line(problem[1]), file=sys.stderr)
+            return problem[0]
+    warning = reach(args.host)
+    if warning:
+        print(warning, file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="echo-gru-serve-") as lock_dir:
+        server = make_server(args, lock_dir)
+        print(f"echo-tui serve: open http://{args.host}:{args.port}/ in a browser "
+              f"(at most {args.max_sessions} sessions; Ctrl+C stops)", flush=True)
+        server.serve()
+    return 0
