@@ -119,7 +119,7 @@ def main(argv: list[str]) -> int:
               "pip install 'echo-gru[serve]'", file=sys.stderr)
         return 2
     if args.weights is not None or args.delay is not None:
-        from .cli import check
+        from .checks import check
 
         problem = check(args.weights, args.delay)
         if problem:

@@ -324,7 +324,7 @@ async def test_the_tapes_scroll_back_through_a_long_stream():
 
 async def test_f1_help_lists_keys_views_and_the_status_line_and_typing_goes_back():
     app = create_app()
-    async with app.run_test(size=(120, 110)) as pilot:
+    async with app.run_test(size=(120, 170)) as pilot:
         await ready(pilot)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
 from cdp import Browser
+
+from echo_tui.room import server, sessions_of
 
 DELAY_DOTS = "·"
 TEXT = "Hello, World!"
@@ -75,66 +71,6 @@ RECORDER = r"""
   window.WebSocket = Recording;
 })();
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_http(url: str, process: subprocess.Popen, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"echo-tui serve exited with {process.returncode}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} did not answer in {timeout_s:g} s")
-        time.sleep(0.1)
-
-
-def app_sessions(pid: int) -> list[int]:
-    """The served app processes among `pid`'s descendants: `-m echo_tui` but not `serve`."""
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            with open(f"/proc/{parent}/task/{parent}/children") as f:
-                children = [int(c) for c in f.read().split()]
-        except OSError:
-            continue  # it ended meanwhile
-        todo += children
-        for child in children:
-            try:
-                with open(f"/proc/{child}/cmdline", "rb") as f:
-                    command = f.read().split(b"\0")
-            except OSError:
-                continue
-            if b"echo_tui" in command and b"-m" in command and b"serve" not in command:
-                found.append(child)
-    return found
-
-
-def stop_group(process: subprocess.Popen) -> None:
-    """SIGINT to the server's group (sessions included), then SIGKILL if it lingers."""
-    try:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-    except ProcessLookupError:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=10)
 
 
 class PageTerminal:
@@ -198,13 +134,7 @@ async def test_served_app_echoes_in_chromium_and_ends_with_its_tab():
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("no Chromium: apt-get install chromium")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "echo_tui", "serve", "--port", str(port), "--max-sessions", "2"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    try:
-        await asyncio.to_thread(wait_for_http, f"http://127.0.0.1:{port}/", server)
+    with server("--max-sessions", "2") as (serving, port):
         async with Browser(chromium) as browser:
             await browser.send("Page.enable")
             await browser.send("Page.addScriptToEvaluateOnNewDocument", source=RECORDER)
@@ -233,11 +163,9 @@ async def test_served_app_echoes_in_chromium_and_ends_with_its_tab():
                                                          for line in t.lines()))
             await term.wait_for("echo at delay 9", echoes(9, "Hell"))
 
-            assert app_sessions(server.pid), "no app process while the tab is open"
+            assert sessions_of(serving.pid), "no app process while the tab is open"
             await browser.close_page()
             deadline = time.monotonic() + 10
-            while (left := app_sessions(server.pid)) and time.monotonic() < deadline:
+            while (left := sessions_of(serving.pid)) and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
             assert not left, f"app processes {left} outlived their closed tab"
-    finally:
-        await asyncio.to_thread(stop_group, server)

@@ -11,6 +11,8 @@ INTRO = ("Each key you type is one step of a GRU, its memory kept from key to ke
 def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[str, str]]]]:
     """Help's sections for session `s` (None while loading); `keys`: what each bound key does
     (a binding's tooltip) -> the keys that do it, as the footer shows them."""
+    from ..served import served
+
     alphabet = short_alphabet(s.alphabet) if s is not None else "symbols"
     reads = (f"{describe_alphabet(s.alphabet)}; "
              f"{'upper case folds to lower' if s.alphabet.case == 'fold' else 'case kept'}"
@@ -97,6 +99,13 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
             ("status line", "a second one: its own acc and conf at this delay"),
             ("leaving", "^p 'Stop comparing': what you typed stays"),
         ]),
+        *([("In a browser (echo-tui serve)", [
+            ("^q", "ends this tab's session; the server and the other tabs go on"),
+            ("^s, open, export", "off: the file would be on the teacher's machine (the "
+                                 "palette's shipped models still open)"),
+            ("^t", "one training run at a time on the server (or none, as the teacher set "
+                   "it): the panel says when another tab is training"),
+        ])] if served() else []),
         ("The status line", [
             ("acc", "share of echoes at this delay that were right, over every step since "
                     "the reset that has a symbol to echo"),
