@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -31,9 +32,10 @@ def server(*args: str, timeout: float = 30.0):
     import signal
 
     port = free_port()
+    log = tempfile.TemporaryFile()  # the server's and its sessions' words, for a failure
     proc = subprocess.Popen([sys.executable, "-m", "echo_tui", "serve", "--port", str(port),
-                             *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                             *args], stdout=log, stderr=log, start_new_session=True)
+    proc.log = log
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -42,8 +44,7 @@ def server(*args: str, timeout: float = 30.0):
                     break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"echo-tui serve did not start: "
-                                       f"{proc.stderr.read().decode(errors='replace')[-500:]}")
+                    raise RuntimeError(f"echo-tui serve did not start: {tail(log)}")
                 time.sleep(0.1)
         yield proc, port
     finally:
@@ -53,6 +54,14 @@ def server(*args: str, timeout: float = 30.0):
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        log.close()
+
+
+def tail(log, size: int = 2000) -> str:
+    """The end of a server's log."""
+    log.seek(0, os.SEEK_END)
+    log.seek(max(0, log.tell() - size))
+    return log.read().decode(errors="replace")
 
 
 def sessions_of(pid: int) -> list[int]:
@@ -95,6 +104,8 @@ class Tab:
         self.screen = pyte.Screen(width, height)
         self.stream = pyte.ByteStream(self.screen)
         self.raw = bytearray()
+        self._fed = 0  # bytes of `raw` the screen has read
+        self.version = 0  # bumped with each frame: a wait looks again only when it changed
         self.ws = None
         self._http = self._reader = None
 
@@ -111,11 +122,22 @@ class Tab:
 
         async for message in self.ws:
             if message.type == aiohttp.WSMsgType.BINARY:
-                self.raw += message.data
-                self.stream.feed(message.data)
+                self.raw += message.data  # read into the screen when it is looked at
+                self.version += 1
 
     def lines(self) -> list[str]:
+        if self._fed < len(self.raw):  # pyte is slow: thirty tabs fed on every frame were
+            self.stream.feed(bytes(self.raw[self._fed:]))  # the benchmark's bottleneck
+            self._fed = len(self.raw)
         return list(self.screen.display)
+
+    async def answered(self, since: int, timeout: float = 60.0) -> None:
+        """Until a frame comes after frame number `since` (the app's answer to a key)."""
+        end = time.monotonic() + timeout
+        while self.version <= since:
+            if time.monotonic() > end:
+                raise TimeoutError(f"no answer in {timeout:g} s")
+            await asyncio.sleep(0.002)
 
     def text(self) -> str:
         return "\n".join(line.rstrip() for line in self.lines())
@@ -131,12 +153,15 @@ class Tab:
     async def wait_for(self, predicate, timeout: float = 60.0) -> float:
         """Seconds until `predicate(self)` holds; TimeoutError (with the screen) after
         `timeout`."""
-        start = time.monotonic()
-        while not predicate(self):
+        start, seen = time.monotonic(), None
+        while seen == self.version or not predicate(self):
+            seen = self.version
             if time.monotonic() - start > timeout:
                 raise TimeoutError(f"timed out after {timeout:g} s; the screen:\n{self.text()}")
             if self._reader is not None and self._reader.done():
-                raise ConnectionError(f"the session ended; the screen:\n{self.text()}")
+                why = self._reader.exception() if not self._reader.cancelled() else None
+                raise ConnectionError(f"the session ended ({why or self.ws.close_code}); the "
+                                      f"screen:\n{self.text()}")
             await asyncio.sleep(0.01)
         return time.monotonic() - start
 

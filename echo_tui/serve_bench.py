@@ -4,7 +4,8 @@ Starts `echo-tui serve` on a free loopback port and opens `--sessions` scripted 
 (echo_tui.room: the page's WebSocket protocol, the screen kept by pyte). It measures, per
 session: the time from opening the tab to its first echoed key (the app started, a key typed,
 its echo on the tab's screen), the keys per second while every tab types at once (each key
-waited for on its own screen before the next), and the memory of its app process; in all: the
+waited for until the app's answer to it arrives; the screens are checked after), and the
+memory of its app process; in all: the
 server's sessions' memory, and the processes before and after (a closed tab must leave none).
 Needs the [serve] and [test] extras (textual-serve, pyte).
 """
@@ -37,9 +38,11 @@ async def one_tab(port: int, keys: str, echoed: list, start_gate: asyncio.Event)
     await start_gate.wait()
     t0 = time.monotonic()
     for k in range(1, len(keys)):
+        since = tab.version
         await tab.type(keys[k])
-        await tab.wait_for(lambda t, n=k + 1: len(t.typed_line()) >= n, timeout=TIMEOUT_S)
+        await tab.answered(since, timeout=TIMEOUT_S)  # its frame; the screen is read after
     seconds = time.monotonic() - t0
+    await tab.wait_for(lambda t: t.typed_line() == keys, timeout=30)
     return {"tab": tab, "first_echo_s": first_echo, "keys_per_s": (len(keys) - 1) / seconds,
             "typed_ok": tab.typed_line() == keys}
 
@@ -62,7 +65,14 @@ async def room(sessions: int, n_keys: int) -> dict:
                 break
             await asyncio.sleep(0.1)
         gate.set()
-        results = await asyncio.wait_for(asyncio.gather(*tasks), TIMEOUT_S)
+        outcomes = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True),
+                                          TIMEOUT_S)
+        results = [r for r in outcomes if not isinstance(r, BaseException)]
+        failed = [r for r in outcomes if isinstance(r, BaseException)]
+        if failed:
+            from .room import tail
+
+            print(tail(proc.log, 4000), file=sys.stderr)
         pids = sessions_of(proc.pid)
         memory = [rss_mb(pid) for pid in pids]
         await asyncio.gather(*(r["tab"].close() for r in results))
@@ -70,12 +80,14 @@ async def room(sessions: int, n_keys: int) -> dict:
         while sessions_of(proc.pid) and time.monotonic() < end:
             await asyncio.sleep(0.1)
         after = sessions_of(proc.pid)
-    first = [r["first_echo_s"] for r in results]
-    rates = [r["keys_per_s"] for r in results]
+    first = [r["first_echo_s"] for r in results] or [float("nan")]
+    rates = [r["keys_per_s"] for r in results] or [float("nan")]
     return {
         "sessions": sessions, "keys_per_session": n_keys,
         "processes_before": len(before), "processes_while_open": len(pids),
         "processes_after": len(after),
+        "sessions_failed": len(failed),
+        "first_failure": str(failed[0]).splitlines()[0] if failed else None,
         "all_typed_right": all(r["typed_ok"] for r in results),
         "first_echo_s_median": statistics.median(first), "first_echo_s_max": max(first),
         "keys_per_s_median": statistics.median(rates), "keys_per_s_min": min(rates),
