@@ -163,3 +163,14 @@ def test_the_command_says_who_can_reach_it_and_refuses_bad_settings(capsys):
         "on the network can open a session and type into the network")
     assert serve_main(["--max-sessions", "0"]) == 2
     assert capsys.readouterr().err == "echo-tui serve: --max-sessions 0 must be at least 1\n"
+
+
+def test_the_load_benchmark_measures_a_small_room():
+    from echo_tui.serve_bench import room
+
+    result = asyncio.run(room(2, 4))
+    assert result["sessions_failed"] == 0 and result["all_typed_right"]
+    assert (result["processes_while_open"], result["processes_after"]) == (2, 0)
+    assert 0 < result["first_echo_s_median"] <= result["first_echo_s_max"]
+    assert 0 < result["keys_per_s_min"] <= result["keys_per_s_median"]
+    assert result["memory_mb_all_sessions"] >= 2 * result["memory_mb_per_session_median"] * 0.9
