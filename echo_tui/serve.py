@@ -43,7 +43,28 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="open tabs at most; the next gets a 'room is full' page")
     p.add_argument("--training", choices=["one", "off"], default="one",
                    help="one: a training run at a time server-wide; off: none")
+    p.add_argument("--public-url", metavar="URL",
+                   help="the address students open, when it is not this machine's own (the "
+                        "page connects back to it; default: http://HOST:PORT, with this "
+                        "machine's network address for 0.0.0.0)")
     return p.parse_args(argv)
+
+
+def public_url(host: str, port: int, given: str | None = None) -> str:
+    """What students open, and what the page connects its WebSocket to: a wildcard host
+    (0.0.0.0, ::) is no address a browser can reach, so this machine's own is used instead."""
+    if given:
+        return given.rstrip("/")
+    if host in ("0.0.0.0", "::", ""):
+        import socket
+
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect(("192.0.2.1", 9))  # no packet is sent: it picks the outgoing address
+                host = s.getsockname()[0]
+        except OSError:
+            host = socket.gethostname()
+    return f"http://{host}:{port}"
 
 
 def session_command(weights: str | None, delay: int | None) -> str:
@@ -144,7 +165,8 @@ def make_server(args, lock_dir: str):
             return websocket
 
     return RoomServer(session_command(args.weights, args.delay), host=args.host,
-                      port=args.port, title="echo-gru")
+                      port=args.port, title="echo-gru",
+                      public_url=public_url(args.host, args.port, args.public_url))
 
 
 def main(argv: list[str]) -> int:
@@ -171,7 +193,7 @@ def main(argv: list[str]) -> int:
         print(warning, file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="echo-gru-serve-") as lock_dir:
         server = make_server(args, lock_dir)
-        print(f"echo-tui serve: open http://{args.host}:{args.port}/ in a browser "
-              f"(at most {args.max_sessions} sessions; Ctrl+C stops)", flush=True)
+        print(f"echo-tui serve: open {server.public_url}/ in a browser (at most "
+              f"{args.max_sessions} sessions; Ctrl+C stops)", flush=True)
         server.serve()
     return 0

@@ -16,7 +16,7 @@ pytest.importorskip("pyte", reason="the scripted tabs read the screen with pyte"
 from echo_tui import served  # noqa: E402
 from echo_tui.room import Tab, server, sessions_of  # noqa: E402
 from echo_tui.serve import main as serve_main  # noqa: E402
-from echo_tui.serve import reach  # noqa: E402
+from echo_tui.serve import public_url, reach  # noqa: E402
 
 
 def ready(tab: Tab) -> bool:
@@ -161,6 +161,9 @@ def test_the_command_says_who_can_reach_it_and_refuses_bad_settings(capsys):
     assert reach("0.0.0.0") == (
         "echo-tui serve: listening on 0.0.0.0, not only this machine: anyone who can reach it "
         "on the network can open a session and type into the network")
+    assert public_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
+    assert public_url("0.0.0.0", 8000, "http://class.example:80/") == "http://class.example:80"
+    assert not public_url("0.0.0.0", 8000).startswith("http://0.0.0.0")  # no browser gets there
     assert serve_main(["--max-sessions", "0"]) == 2
     assert capsys.readouterr().err == "echo-tui serve: --max-sessions 0 must be at least 1\n"
 
