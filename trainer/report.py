@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -118,15 +120,21 @@ def print_compare(runs, max_delay: int) -> None:
     for cell in cells:
         held.add_row(cell, *(_held(by.get((cell, h))) for h in sizes))
     console.print(held)
-    console.print("accuracy per delay, % (homework's check):", highlight=False, soft_wrap=True)
-    table = Table()
-    table.add_column("delay", justify="right")
+    console.print("accuracy per delay, % (homework's check; 99.9 is 99.9 or more, not 100):",
+                  highlight=False, soft_wrap=True)
+    # four characters a figure, so twelve runs fit in 80 columns (a log, CI)
+    table = Table(box=box.SIMPLE, padding=(0, 1), pad_edge=False, collapse_padding=True)
+    table.add_column("d", justify="right", min_width=2)
     for r in runs:
-        table.add_column(f"{r.cell} {r.hidden}", justify="right")
+        table.add_column(f"{r.cell}\n{r.hidden}", justify="right", min_width=4, no_wrap=True)
     for d in range(max_delay + 1):
-        table.add_row(str(d), *(f"{100 * r.accuracy[d]:.2f}" if r.accuracy else "–"
-                                for r in runs))
+        table.add_row(str(d), *(_pct4(r.accuracy[d]) if r.accuracy else "–" for r in runs))
     console.print(table)
+
+
+def _pct4(x: float) -> str:
+    """An accuracy in four characters: '100' only when every answer was right."""
+    return "100" if x >= 1.0 else f"{min(99.9, math.floor(1000 * x) / 10):.1f}"
 
 
 def _held(run) -> str:
