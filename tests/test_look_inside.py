@@ -204,3 +204,15 @@ def test_trace_refuses_a_directory_as_out(tmp_path, capsys):
                        "abc", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == (f"echo-train: error: --out {tmp_path}: is a directory; "
                                        "refusing to replace it with a NumPy file\n")
+
+
+async def test_an_answer_with_no_key_that_far_back_is_said_to_be_the_blank():
+    app = create_app(weights=shipped_weights("fixed_delay"))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        await keys(pilot, *"abc", "f5")
+        early = await looked(app)
+        assert (early.step, early.answer, early.truth) == (2, " ", " ")
+        text = str(app.main.inspect.render())
+        assert "nothing was typed 4 keys before this one: the blank is the right answer" in text
+        assert "moved it most" not in text and "▲" not in text

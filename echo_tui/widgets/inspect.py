@@ -139,11 +139,16 @@ class InspectView(SessionView, Widget):
             text.append(shown(ch, blank), tint + pick if k == len(keys) - 1 else tint)
         text.append("\n" + " " * len(GUTTER))
         back = looked.strongest
-        if strongest >= 0:
+        if looked.step < looked.delay:  # no key that far back: the right answer is the blank
+            text.append(f"nothing was typed {looked.delay} keys before this one: the blank is "
+                        "the right answer", gutter)
+        elif strongest >= 0:
             text.append(" " * strongest + "▲ ")
-        text.append(f"moved it most: {shown(looked.keys[-1 - back], blank)!r}, "
-                    f"{back} key{'s' * (back != 1)} back" + ("" if strongest >= 0
-                                                              else " (off the view)"), gutter)
+        if looked.step >= looked.delay:
+            text.append(f"moved it most: {shown(looked.keys[-1 - back], blank)!r}, "
+                        f"{back} key{'s' * (back != 1)} back" + ("" if strongest >= 0
+                                                                  else " (off the view)"),
+                        gutter)
         right = self.get_component_rich_style("inspect--right")
         wrong = self.get_component_rich_style("inspect--wrong")
         text.append("\n answer ", gutter)
