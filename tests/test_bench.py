@@ -50,9 +50,10 @@ def test_the_quick_bench_runs_end_to_end_and_writes_its_figures(tmp_path, monkey
         return [python, "-c", TINY_APP_SCRIPT, *args[2:]]
 
     monkeypatch.setattr(run, "app_command", tiny_app_command)
-    path = tmp_path / "bench.json"
+    path, png = tmp_path / "bench.json", tmp_path / "curves.png"
     with report.console.capture() as captured:
-        assert main(["bench", "--quick", "--json", str(path), "--device", "cpu"]) == 0
+        assert main(["bench", "--quick", "--json", str(path), "--plot", str(png),
+                     "--device", "cpu"]) == 0
     quick, output = json.loads(path.read_text()), captured.get()
 
     # what it says: the machine once, no verdicts, every part's table, the file written
@@ -61,6 +62,7 @@ def test_the_quick_bench_runs_end_to_end_and_writes_its_figures(tmp_path, monkey
     assert "met" not in output.split() and "missed" not in output
     assert all(title in output for title in TABLES)
     assert f"wrote {path}" in " ".join(output.split())
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the time-to-accuracy curves
     m = quick["machine"]
     assert m["cpu"] and m["cores"] >= 1 and m["torch"] == torch.__version__
     assert m["device"] == "cpu" and m["train_threads"] >= 1
@@ -78,6 +80,11 @@ def test_the_quick_bench_runs_end_to_end_and_writes_its_figures(tmp_path, monkey
 
 
 def check_training(section: dict, kind: str, delays: set) -> None:
+    for side in ("ours", "baseline"):
+        curve = section[side]["curve"]
+        assert len(curve) == section[side]["checks"] and curve[-1][1] == pytest.approx(
+            section[side]["final_heldout"])
+        assert [s for s, _ in curve] == sorted(s for s, _ in curve)  # seconds only grow
     assert set(section) == {"ours", "baseline", "speedup"}
     assert section["ours"]["name"] == "echo-gru"
     assert section["baseline"]["name"] == {"fixed": "homework", "variable": "published"}[kind]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true",
                    help="only exercise the code on reduced sizes, under 30 seconds: no verdicts")
     b.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    b.add_argument("--plot", type=Path, default=None,
+                   help="also draw held-out accuracy against training seconds, each recipe "
+                        "beside its baseline, as a PNG (the [plot] extra: matplotlib)")
     b.add_argument("--device", choices=DEVICES, default="auto",
                    help="where the training runs (streaming and the app stay on the CPU)")
     b.add_argument("--baseline-seconds", type=float, default=None, metavar="S",
@@ -99,5 +103,8 @@ def _run_bench(args) -> int:
 
     if args.baseline_seconds is not None and not args.baseline_seconds > 0:
         raise CliError(f"--baseline-seconds {args.baseline_seconds} must be positive")
+    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise CliError("--plot needs matplotlib, which is not installed: "
+                       "pip install 'echo-gru[plot]'")
     return run_bench(quick=args.quick, json_path=args.json, device=resolve_device(args.device),
-                     baseline_seconds=args.baseline_seconds)
+                     baseline_seconds=args.baseline_seconds, plot_path=args.plot)

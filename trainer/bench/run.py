@@ -21,6 +21,7 @@ import torch
 
 from .. import recipes
 from ..evaluate import FINAL_TEST_SEED, stream_accuracies
+from ..outpath import OutputError, output_target, write_output
 from ..report import console, pct
 from ..train import HELDOUT_SEED_OFFSET, TrainConfig, confirm_size, train
 from . import baselines
@@ -61,15 +62,18 @@ QUICK = Sizes(baseline_cap_s={"fixed": 0.5, "variable": 0.5}, ours_max_seconds=0
 
 
 def run_bench(quick: bool = False, json_path: Path | None = None, device: str = "cpu",
-              baseline_seconds: float | None = None) -> int:
+              baseline_seconds: float | None = None, plot_path: Path | None = None) -> int:
     sizes = QUICK if quick else FULL
     if baseline_seconds is not None:
         sizes = replace(sizes, baseline_cap_s=dict.fromkeys(BASELINE_CAP_S, baseline_seconds))
-    if json_path is not None and not Path(json_path).resolve().parent.is_dir():
-        # refuse now rather than after minutes of benchmarking
-        print(f"echo-train: error: --json {json_path}: its directory does not exist",
-              file=sys.stderr)
-        return 2
+    for option, path, what in (("--json", json_path, "a JSON file"),
+                               ("--plot", plot_path, "a PNG image")):
+        try:  # refused now rather than after minutes of benchmarking
+            if path is not None:
+                output_target(path, what)
+        except OutputError as e:
+            print(f"echo-train: error: {option} {e}", file=sys.stderr)
+            return 2
     torch.manual_seed(SEED)
     result = {"quick": quick, "machine": machine(device), "settings": settings(sizes)}
     console.print(machine_line(result["machine"]), highlight=False, soft_wrap=True)
@@ -88,8 +92,13 @@ def run_bench(quick: bool = False, json_path: Path | None = None, device: str = 
     result["targets"] = [] if quick else targets(result)
     print_tables(result)
     if json_path is not None:
-        Path(json_path).write_text(json.dumps(result, indent=2) + "\n")
+        write_output(json_path, (json.dumps(result, indent=2) + "\n").encode(), "a JSON file")
         console.print(f"wrote {json_path}", highlight=False, soft_wrap=True)
+    if plot_path is not None:
+        from ..plots import curves_png
+
+        write_output(plot_path, curves_png(result["training"]), "a PNG image")
+        console.print(f"wrote {plot_path}", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -172,6 +181,8 @@ def summary(name: str, recipe: str, cap_s: float, check_every: int, history, ste
         "samples": samples,
         "final_heldout": heldout,
         "time_to": {key(x): time_to(history, x) for x in THRESHOLDS},
+        # held-out accuracy against training seconds (check time left out), check by check
+        "curve": [[s - e, h] for s, e, _, h in history],
         "stream_accuracy": min(stream.values()),
         "stream_accuracy_per_delay": {str(d): a for d, a in stream.items()},
     }
