@@ -130,3 +130,15 @@ def test_one_model_builder_for_training_and_loading(tmp_path):
     save_model(made, tmp_path / "m.safetensors")
     loaded = load_model(tmp_path / "m.safetensors")
     assert type(loaded) is type(made) and loaded.state_dict().keys() == made.state_dict().keys()
+
+
+def test_the_lesson_recipe_is_the_panels_first_offer_not_the_commands_default():
+    from trainer.recipes import RECIPES, offered_first, recipe_for
+
+    assert recipe_for("variable", "text") == "text"  # echo-train variable --alphabet text
+    assert recipe_for("variable", "text", 8) == "lesson"
+    assert recipe_for("variable", "text", 12) == "text"
+    assert offered_first("variable", "text") == "lesson"
+    assert offered_first("variable", "letters") == recipe_for("variable", "letters")
+    lesson = RECIPES["lesson"]
+    assert (lesson.alphabet, lesson.delay, lesson.target) == ("text", 8, 0.999)

@@ -44,3 +44,4 @@ def test_confident_characters_then_streams_stop_training(checks):
     _, p = train_module.train(tiny())
     assert checks["streams"] == 1 and p.heldout_stream == 1.0
     assert p.reached and p.step == 5  # the first check
+

@@ -145,10 +145,10 @@ class TrainPanel(SessionView, Vertical):
 
     def fill_recipe(self) -> None:
         """Delay and hidden size from the recipe that suits the kind and alphabet."""
-        from trainer.recipes import RECIPES, recipe_for
+        from trainer.recipes import RECIPES, offered_first
 
         kind, alphabet = self._select("kind"), self._select("alphabet")
-        r = RECIPES[recipe_for(kind, alphabet)]
+        r = RECIPES[offered_first(kind, alphabet)]
         self.query_one("#train-delay-label", Label).update(
             " delay " if kind == "fixed" else " max delay ")
         self.query_one("#train-delay", Input).value = str(r.delay)
