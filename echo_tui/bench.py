@@ -1,25 +1,30 @@
-"""The app's own benchmark: `python -m echo_tui.bench [--json] [--quick] [--long [--steps N]]`.
+"""The app's own benchmark: `python -m echo_tui.bench [--json] [--quick] [--lesson | --long
+[--steps N]]`.
 
 Absolute times differ between machines, so the targets are ratios measured side by side in this
 one process:
 
 - Session: one keystroke through `EchoSession.feed`, against a bare `torch.nn.GRUCell` call of
-  the same hidden size, measured interleaved key for key (median and 99th percentile; one thread
-  each, as the app runs); and a 100,000-symbol paste through `feed` (which overlaps its
-  recurrence with its heads on a second thread), against the model's own `torch.nn.GRU` run
-  over the same sequence in one call, on one thread and on every core (the faster counts). For
-  the shipped variable-delay letters model and the text model.
+  the same hidden size (an LSTMCell, an RNNCell for those cells), measured interleaved key for
+  key (median and 99th percentile; one thread each, as the app runs); and a 100,000-symbol
+  paste through `feed` (which overlaps its recurrence with its heads on a second thread),
+  against the model's own `torch.nn.GRU` (LSTM, RNN) run over the same sequence in one call, on
+  one thread and on every core (the faster counts). For the shipped variable-delay letters
+  model, the text model and the LSTM and RNN comparison models.
 - App (headless, in this process, from the moment the process started): the first frame (and
   whether torch was imported by then), the model ready, keystrokes per second through the app
   (each waited for before the next), and a 100,000-character paste until its last symbol is
   fed; each also as a ratio to the session's own figure.
-- Views: the time to draw the tapes, every-delay rows and memory heat map at step 1,000 and at
-  step 1,000,000 (their ratio shows the cost does not grow with the stream).
+- Compare mode: keys/s and the paste on the letters GRU alone and with the RNN compared.
+- Views: the time to draw the tapes, every-delay rows, memory heat map, inspect view and gates
+  at step 1,000 and at step 1,000,000 (their ratio shows the cost does not grow with the
+  stream), the look-back of a 128-key window, and keys/s with the inspect view or gates open.
 - Training in the app: the fixed letters recipe trained from the panel (the real child process)
   until its target, with keys sent every 20 ms meanwhile, and the time from each key to the
   first redraw of the tapes that shows it.
 
-With --json the last line of stdout is one JSON object (echo-train bench reads it). With --long
+With --json the last line of stdout is one JSON object (echo-train bench reads it). --lesson
+measures only the lesson recipe (text, delays 0-8, to 99.9%) trained in the panel. With --long
 it measures a long session instead (no app): 1,000,000 steps through one EchoSession, with
 keystrokes around the thousandth and the millionth step, and the memory the session added.
 """
@@ -34,6 +39,7 @@ import sys
 import time
 
 from .bench_long import random_letters as _letters
+from .bench_training import _shipped, median, percentile, training_figures
 from .training import CORES
 
 _IMPORTED = time.perf_counter()
@@ -56,15 +62,6 @@ def process_start() -> float:
     except (OSError, ValueError, IndexError):
         pass
     return _IMPORTED
-
-
-def percentile(values, q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def median(values) -> float:
-    return percentile(values, 0.5)
 
 
 # -- the session against PyTorch ----------------------------------------------------------------
@@ -269,67 +266,6 @@ async def views_open_figures(sizes: dict) -> dict:
     return out
 
 
-async def training_figures(sizes: dict) -> dict:
-    """The fixed letters recipe trained from the panel, keys every 20 ms meanwhile."""
-    from dataclasses import replace
-
-    from textual import events
-
-    from .app import create_app
-    from .training import TrainingRun
-    from .widgets import Tapes, TrainPanel
-
-    def start_run(cfg):
-        cfg = replace(cfg, target=sizes["train_target"], max_steps=sizes["train_steps"])
-        run = TrainingRun(cfg)
-        run.start()
-        return run
-
-    drawn: list[tuple[float, int]] = []  # (when, steps shown) at each redraw of the tapes
-    app = create_app(weights=_shipped("variable_delay"), start_run=start_run)
-    async with app.run_test(headless=True, size=(100, 40)) as pilot:
-        await app.wait_idle()
-        tapes = app.main.query_one(Tapes)
-        plain = tapes.render
-
-        def render():
-            drawn.append((time.perf_counter(), app.session.steps))
-            return plain()
-
-        tapes.render = render
-        app.main.action_toggle_train()
-        panel = app.main.query_one(TrainPanel)
-        started = time.perf_counter()
-        panel.start()
-        sent: list[tuple[float, int]] = []
-        text = _letters(100_000, seed=5, symbols=app.session.alphabet.symbols)
-        while panel.running and len(sent) < len(text):
-            steps = app.session.steps
-            sent.append((time.perf_counter(), steps + 1))
-            app.post_message(events.Key(text[len(sent) - 1], text[len(sent) - 1]))
-            await asyncio.sleep(0.02)
-        seconds = panel.checkpoint.seconds if panel.checkpoint else None
-        wall = time.perf_counter() - started
-        reached = bool(panel.checkpoint and panel.checkpoint.reached)
-        await pilot.pause()
-    latencies = []
-    for when, steps in sent:
-        shown = next((t for t, n in drawn if t >= when and n >= steps), None)
-        if shown is not None:
-            latencies.append((shown - when) * 1000)
-    return {"train_kind": "fixed letters", "train_target": sizes["train_target"],
-            "train_reached": reached, "train_seconds": seconds, "train_wall_s": wall,
-            "keys_during_training": len(sent), "keys_seen": len(latencies),
-            "key_to_echo_median_ms": median(latencies) if latencies else None,
-            "key_to_echo_p99_ms": percentile(latencies, 0.99) if latencies else None}
-
-
-def _shipped(name: str):
-    from trainer import shipped_weights
-
-    return shipped_weights(name)
-
-
 async def run(sizes: dict) -> dict:
     # the app first: its first frame must be measured before anything here imports torch
     result = await app_figures(sizes)
@@ -363,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quick", action="store_true",
                         help="only exercise the code, on reduced sizes: figures mean little")
+    parser.add_argument("--lesson", action="store_true",
+                        help="only the lesson recipe (text, delays 0-8, to 99.9%%) trained in the "
+                             "app's panel, keys every 20 ms meanwhile")
     parser.add_argument("--long", action="store_true",
                         help="a long EchoSession instead: latency at step 1,000 and at --steps")
     parser.add_argument("--steps", type=int, default=1_000_000, metavar="N",
@@ -370,7 +309,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=int, default=None, metavar="N",
                         help="with --long: the session's kept window (default its KEEP_STEPS)")
     args = parser.parse_args(argv)
-    if args.long:
+    if args.lesson:
+        sizes = QUICK if args.quick else FULL
+        result = asyncio.run(training_figures(sizes, lesson=True))
+    elif args.long:
         if args.steps < 3_000:
             parser.error("--steps must be at least 3000")
         from .bench_long import long_session

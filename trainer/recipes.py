@@ -72,7 +72,7 @@ def config(name: str, **overrides) -> TrainConfig:
 MEASURED = {
     "fixed": (10.7, "in this app, 2 cores"),
     "variable": (83.3, "by echo-train, 2 cores"),
-    "lesson": (80.5, "by echo-train, 2 cores; the panel trains on one"),
+    "lesson": (135.1, "in this app, 2 cores"),
     "text": (675.0, "by echo-train, 2 cores"),
     "long": (4132.0, "by echo-train, 2 cores"),
 }

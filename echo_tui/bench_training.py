@@ -1,0 +1,92 @@
+"""The app's benchmark, training in the app: a recipe trained from the panel (the real child
+process) until its target, with keys sent every 20 ms meanwhile, and the time from each key to
+the first redraw of the tapes that shows it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from .bench_long import random_letters as _letters
+
+
+def median(values) -> float:
+    return percentile(values, 0.5)
+
+
+def percentile(values, q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _shipped(name: str):
+    from trainer import shipped_weights
+
+    return shipped_weights(name)
+
+
+async def training_figures(sizes: dict, lesson: bool = False) -> dict:
+    """The fixed letters recipe trained from the panel, keys every 20 ms meanwhile; with
+    `lesson`, the lesson recipe (the panel's first offer for text) on the text model, to its
+    own target."""
+    from dataclasses import replace
+
+    from textual import events
+
+    from .app import create_app
+    from .training import TrainingRun
+    from .widgets import Tapes, TrainPanel
+
+    def start_run(cfg):
+        target = cfg.target if lesson else sizes["train_target"]
+        cfg = replace(cfg, target=target, max_steps=sizes["train_steps"])
+        run = TrainingRun(cfg)
+        run.start()
+        return run
+
+    drawn: list[tuple[float, int]] = []  # (when, steps shown) at each redraw of the tapes
+    app = create_app(weights=None if lesson else _shipped("variable_delay"), start_run=start_run)
+    async with app.run_test(headless=True, size=(100, 40)) as pilot:
+        await app.wait_idle()
+        tapes = app.main.query_one(Tapes)
+        plain = tapes.render
+
+        def render():
+            drawn.append((time.perf_counter(), app.session.steps))
+            return plain()
+
+        tapes.render = render
+        app.main.action_toggle_train()
+        panel = app.main.query_one(TrainPanel)
+        if lesson:  # a variable model on text: the form fills in the lesson recipe
+            from textual.widgets import Select
+
+            panel.query_one("#train-kind", Select).value = "variable"
+            panel.query_one("#train-alphabet", Select).value = "text"
+            await pilot.pause()
+            assert panel.config().delay == 8 and panel.config().target == 0.999
+        started = time.perf_counter()
+        panel.start()
+        sent: list[tuple[float, int]] = []
+        text = _letters(100_000, seed=5, symbols=app.session.alphabet.symbols)
+        while panel.running and len(sent) < len(text):
+            steps = app.session.steps
+            sent.append((time.perf_counter(), steps + 1))
+            app.post_message(events.Key(text[len(sent) - 1], text[len(sent) - 1]))
+            await asyncio.sleep(0.02)
+        seconds = panel.checkpoint.seconds if panel.checkpoint else None
+        wall = time.perf_counter() - started
+        reached = bool(panel.checkpoint and panel.checkpoint.reached)
+        await pilot.pause()
+    latencies = []
+    for when, steps in sent:
+        shown = next((t for t, n in drawn if t >= when and n >= steps), None)
+        if shown is not None:
+            latencies.append((shown - when) * 1000)
+    kind = "lesson: text, delays 0-8" if lesson else "fixed letters"
+    target = 0.999 if lesson else sizes["train_target"]
+    return {"train_kind": kind, "train_target": target,
+            "train_reached": reached, "train_seconds": seconds, "train_wall_s": wall,
+            "keys_during_training": len(sent), "keys_seen": len(latencies),
+            "key_to_echo_median_ms": median(latencies) if latencies else None,
+            "key_to_echo_p99_ms": percentile(latencies, 0.99) if latencies else None}
