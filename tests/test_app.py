@@ -48,7 +48,7 @@ async def test_the_text_model_opens_and_echoes_spaces_capitals_and_punctuation(t
         assert s.alphabet.name == "text" and s.stream == "Hello, World!" and s.delay == 3
         assert s.echo == batch_echo(text_model, "Hello, World!", 3)
         assert tape_lines(app) == ["Hello,␣World!", shown(s.echo, s.alphabet)]
-        assert status(app).startswith("variable · ASCII · hidden 256 · delay 3 · 13 steps · acc ")
+        assert status(app).startswith("variable · ASCII · hidden 192 · delay 3 · 13 steps · acc ")
         assert re.search(r" · conf \d+% · [\d.]+ (µs|ms)/step$", status(app))
 
 

@@ -123,7 +123,7 @@ def check_app(a: dict, view_steps: int) -> None:
     views' and training in the app's."""
     assert a["available"] and a["error"] is None, a.get("error")
     for name, cell, hidden, heads in (("variable_delay", "gru", 128, 9),
-                                      ("text_delay", "gru", 256, 17),
+                                      ("text_delay", "gru", 192, 17),
                                       ("letters_lstm", "lstm", 128, 17),
                                       ("letters_rnn", "rnn", 128, 17)):
         s = a["session"][name]

@@ -207,7 +207,7 @@ async def test_the_form_refuses_what_cannot_be_trained():
             "Enter starts · about 2.3 min to 99.9% (measured in this app, 2 cores)")
         panel.query_one("#train-delay", Input).value = "16"
         await pilot.pause()  # a longer delay: the text recipe, the command's default
-        assert panel.config().lr == 2e-3 and panel.config().target == 0.9999
+        assert panel.config().target == 0.9999 and panel.config().max_seconds == 3 * 3600.0
 
 
 async def test_a_run_whose_weights_cannot_be_read_stops_and_says_so():

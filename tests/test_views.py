@@ -56,7 +56,7 @@ def test_run_lengths_read_as_a_person_says_them():
 
 
 async def test_the_memory_units_stay_while_typing_until_chosen_again():
-    app = create_app()  # the text model: 256 units, 16 shown
+    app = create_app()  # the text model: 192 units, 16 shown
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         memory = app.main.query_one(MemoryView)
@@ -91,7 +91,7 @@ async def test_the_status_line_keeps_whole_words_and_drops_parts():
         await ready(pilot)
         await keys(pilot, *"a")
         s = partial(status_text, app.session, "")
-        assert s(80) == "variable · ASCII · hidden 256 · delay 4 · 1 step · acc – · conf " + (
+        assert s(80) == "variable · ASCII · hidden 192 · delay 4 · 1 step · acc – · conf " + (
             s(80).split("conf ")[1])
         assert "µs" not in s(80)  # the time went first
         assert s(60).startswith("variable · ASCII · delay 4 · 1 step · acc – · conf")
