@@ -216,3 +216,28 @@ async def test_an_answer_with_no_key_that_far_back_is_said_to_be_the_blank():
         text = str(app.main.inspect.render())
         assert "nothing was typed 4 keys before this one: the blank is the right answer" in text
         assert "moved it most" not in text and "▲" not in text
+
+
+async def test_a_failed_look_or_export_is_said_and_typing_goes_on(tmp_path, monkeypatch):
+    import echo_tui.looking
+    import trainer.trace
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(echo_tui.looking, "look", boom)
+    monkeypatch.setattr(trainer.trace, "trace", boom)
+    app = create_app(weights=VARIABLE, delay=2)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await ready(pilot)
+        await keys(pilot, *"abc", "f5")
+        await until(lambda: app.main.inspect.problem != "")
+        assert str(app.main.inspect.render()) == "looking inside failed: RuntimeError: boom"
+        app.main.ask_export()
+        await pilot.pause()
+        app.screen.query_one("Input").value = str(tmp_path / "t.npz")
+        await keys(pilot, "enter")
+        await until(lambda: notice(app) != "")
+        assert notice(app) == "exporting the stream failed: RuntimeError: boom"
+        await keys(pilot, *"de")
+        assert app.session.stream == "abcde"

@@ -49,13 +49,20 @@ def gates(model, ids: torch.Tensor, before: torch.Tensor) -> dict[str, torch.Ten
     names = GATE_NAMES[model.cell]
     if not names:
         return {}
-    layer, n = model.recurrent, model.hidden_size
-    x = model.embed(ids)
-    h = torch.as_tensor(before, dtype=x.dtype)[:, :n]
-    pre = (x @ layer.weight_ih_l0.T + layer.bias_ih_l0
-           + h @ layer.weight_hh_l0.T + layer.bias_hh_l0)
-    blocks = pre.split(n, dim=-1)  # GRU: reset, update, new; LSTM: input, forget, cell, output
+    blocks = preactivations(model, ids, before).split(model.hidden_size, dim=-1)
     return {name: torch.sigmoid(blocks[_BLOCK[name]]) for name in names}
+
+
+def preactivations(model, ids: torch.Tensor, before: torch.Tensor) -> torch.Tensor:
+    """W_ih x + b_ih + W_hh h + b_hh at each step (T, gates x H): symbol ids (T,), the flat
+    state before each step (T, S), its h read. Blocks in PyTorch's order: a GRU's reset,
+    update, new (whose hidden half the reset gate scales); an LSTM's input, forget, cell,
+    output."""
+    layer = model.recurrent
+    x = model.embed(ids)
+    h = torch.as_tensor(before, dtype=x.dtype)[:, :model.hidden_size]
+    return (x @ layer.weight_ih_l0.T + layer.bias_ih_l0
+            + h @ layer.weight_hh_l0.T + layer.bias_hh_l0)
 
 
 def lookback(model, ids: torch.Tensor, start: torch.Tensor, delay: int,

@@ -25,7 +25,7 @@ import io
 import numpy as np
 import torch
 
-from .inside import gates, lookback
+from .inside import gates, lookback, preactivations
 
 WINDOW = 128  # steps the look-back of the picked answer replays, at most
 
@@ -38,10 +38,7 @@ def _states(model, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None
     if model.cell != "lstm":
         return h, None
     n = model.hidden_size
-    before = torch.cat([torch.zeros(1, n), h[:-1]])
-    layer = model.lstm
-    pre = (model.embed(ids) @ layer.weight_ih_l0.T + layer.bias_ih_l0
-           + before @ layer.weight_hh_l0.T + layer.bias_hh_l0)
+    pre = preactivations(model, ids, torch.cat([torch.zeros(1, n), h[:-1]]))
     i, f = torch.sigmoid(pre[:, :n]), torch.sigmoid(pre[:, n:2 * n])
     g = torch.tanh(pre[:, 2 * n:3 * n])
     c = torch.empty_like(h)

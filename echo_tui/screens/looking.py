@@ -3,12 +3,19 @@ memory view's gates (f6), pinned units and the export to .npz (the palette)."""
 
 from __future__ import annotations
 
+from textual.worker import Worker, WorkerState
+
+from ..describe import failure_sentence
 from ..widgets import PathPrompt
 
 
 class LookingHost:
     """Mixed into EchoScreen, which has `inspect` (InspectView), `memory` (MemoryView),
     `show_memory` and `say`."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "export":
+            self.say(failure_sentence(event.worker))  # what _export did not foresee
 
     def action_toggle_inspect(self) -> None:
         self.inspect.set_class(self.inspect.display, "-hidden")

@@ -21,6 +21,7 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
+from ..describe import error_text
 from .base import SessionView
 from .memory import LEVELS, PALETTE
 from .tapes import BLANK, SPACE
@@ -115,7 +116,10 @@ class InspectView(SessionView, Widget):
         else:
             first, stop = reachable(session)
             self.back = min(self.back, stop - 1 - first)
-            self.looked = look(session, stop - 1 - self.back)
+            try:  # runs from a timer: an error here would end the app, not just the look
+                self.looked = look(session, stop - 1 - self.back)
+            except Exception as e:  # noqa: BLE001 - said in the view; typing goes on
+                self.problem = f"looking inside failed: {error_text(e)}"
         self.border_title = (f"look inside (f5): step {self.looked.step + 1:,} at delay "
                              f"{self.looked.delay} · shift+← → pick" if self.looked else TITLE)
         self.refresh()
