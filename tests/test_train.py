@@ -45,3 +45,51 @@ def test_confident_characters_then_streams_stop_training(checks):
     assert checks["streams"] == 1 and p.heldout_stream == 1.0
     assert p.reached and p.step == 5  # the first check
 
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_stride_steps_in_a_row_score_every_position_of_a_chunk_once(stride):
+    chunk = list(range(32))
+    for first in (0, 7):  # from any step on
+        scored = [i for step in range(first, first + stride)
+                  for i in chunk[train_module.scored_positions(step, stride)]]
+        assert sorted(scored) == chunk
+
+
+def test_a_head_stride_below_one_is_refused_by_name():
+    from trainer.config import ConfigError, validate
+
+    with pytest.raises(ConfigError, match="^head_stride 0 must be at least 1$"):
+        validate(replace(RECIPES["lesson"], head_stride=0))
+
+
+def test_the_wilson_bound_only_rises_with_more_characters_at_the_same_errors():
+    # what lets a count stop early: a bound short of the target at the most characters a count
+    # can reach is short at every smaller count too
+    from trainer.evaluate import lower_bound
+
+    for errors in (0, 1, 3, 20):
+        bounds = [lower_bound(n - errors, n) for n in range(max(errors, 1), 200_000, 997)]
+        assert bounds == sorted(bounds)
+
+
+def test_a_count_that_cannot_clear_the_target_stops_early_with_the_same_verdict():
+    from trainer.evaluate import lower_bound, seed_counts
+    from trainer.train import build_model
+
+    model = build_model(tiny()).eval()  # untrained: about 1 in 27 right
+    full = seed_counts(model, 50_000, seed=3)
+    cut = seed_counts(model, 50_000, seed=3, must_clear=0.9999)
+    assert max(t for _, t in cut.values()) < 50_000 <= min(t for _, t in full.values())
+    assert min(lower_bound(c, t) for c, t in full.values()) < 0.9999
+    assert min(lower_bound(c, t) for c, t in cut.values()) < 0.9999
+
+
+def test_a_count_that_can_clear_the_target_is_counted_whole(fixed_model):
+    from trainer.evaluate import seed_counts
+
+    full = seed_counts(fixed_model, 100_000, seed=3)
+    assert seed_counts(fixed_model, 100_000, seed=3, must_clear=0.999) == full
+    # the shipped model errs a few times in 100,000: 99.999% cannot be shown, the count stops
+    cut = seed_counts(fixed_model, 100_000, seed=3, must_clear=0.99999)
+    assert sum(t for _, t in cut.values()) < sum(t for _, t in full.values())

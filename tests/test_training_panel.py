@@ -204,7 +204,7 @@ async def test_the_form_refuses_what_cannot_be_trained():
         assert (panel.query_one("#train-delay", Input).value,
                 panel.query_one("#train-hidden", Input).value) == ("8", "128")
         assert str(panel.query_one("#train-progress").render()) == (
-            "Enter starts · about 2.3 min to 99.9% (measured in this app, 2 cores)")
+            "Enter starts · about 54 s to 99.9% (measured in this app, 2 cores)")
         panel.query_one("#train-delay", Input).value = "16"
         await pilot.pause()  # a longer delay: the text recipe, the command's default
         assert panel.config().target == 0.9999 and panel.config().max_seconds == 3 * 3600.0

@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="training seconds each baseline may spend before it counts as not "
                         "reaching a threshold (default: 180 fixed, 600 variable; a lent GPU's "
                         "time may call for less)")
+    b.add_argument("--text", action="store_true",
+                   help="also time `echo-train variable --alphabet text` (the app's model: "
+                        "printable ASCII, delays 0-16, to 99.99%%) end to end: minutes on a CPU")
     b.set_defaults(run=_run_bench)
     return p
 
@@ -107,4 +110,5 @@ def _run_bench(args) -> int:
         raise CliError("--plot needs matplotlib, which is not installed: "
                        "pip install 'echo-gru[plot]'")
     return run_bench(quick=args.quick, json_path=args.json, device=resolve_device(args.device),
-                     baseline_seconds=args.baseline_seconds, plot_path=args.plot)
+                     baseline_seconds=args.baseline_seconds, plot_path=args.plot,
+                     text=args.text)

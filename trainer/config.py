@@ -66,6 +66,10 @@ class TrainConfig:
     curriculum: int | None = None
     curriculum_step: int = 2
     curriculum_at: float = 0.99
+    # Score the heads at every head_stride-th position of a chunk (the offset turning each
+    # step), not at all of them: the heads' product is half a text step's cost, the memory's
+    # gradient barely needs every position
+    head_stride: int = 1
     target: float = 0.9999
     max_seconds: float = 120.0
     max_steps: int | None = None
@@ -106,6 +110,7 @@ def validate(cfg: TrainConfig, label: Label | None = None) -> TrainConfig:
     rules = (  # (field, within bounds, what it must be, lo, hi)
         ("batch", cfg.batch >= 1, "must be at least 1", 1, None),
         ("chunk", cfg.chunk >= 1, "must be at least 1", 1, None),
+        ("head_stride", cfg.head_stride >= 1, "must be at least 1", 1, None),
         ("lr", math.isfinite(cfg.lr) and cfg.lr > 0, "must be a positive number", 0, None),
         ("target", 0 < cfg.target <= 1, "must be in (0, 1]", 0, 1),
         ("max_seconds", cfg.max_seconds > 0, "must be positive", 0, None),

@@ -108,8 +108,14 @@ def seed_accuracies(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED,
 
 @torch.no_grad()
 def seed_counts(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED, batch: int = 1024,
-                deadline: float | None = None) -> dict[int, tuple[int, int]]:
-    """{delay: (correct, compared)} of the seed metric: see `seed_accuracies`."""
+                deadline: float | None = None,
+                must_clear: float | None = None) -> dict[int, tuple[int, int]]:
+    """{delay: (correct, compared)} of the seed metric: see `seed_accuracies`.
+
+    With `must_clear`, the count stops as soon as some delay has more errors than can let its
+    95% lower bound (lower_bound) clear `must_clear` at the count's end: the counts so far
+    then say so too, and the cost of a check that cannot pass is saved.
+    """
     dev = model.embed.weight.device
     correct = torch.zeros(len(model.head_delays), dtype=torch.long, device=dev)
     total = torch.zeros_like(correct)
@@ -118,6 +124,8 @@ def seed_counts(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED, batc
     # no more strings than one pass needs, and logits of at most about 64 MB per pass
     batch = max(1, min(batch, -(-n_chars // fewest), 16_000_000 // logits_per_string))
     delays = torch.tensor(model.head_delays, device=dev)
+    # no delay's count can end above this: the last pass starts below n_chars
+    most = n_chars + batch * check_lengths(model)[1]
     for ids, lengths in seed_batches(model, seed, batch):  # ends: each pass adds >= `fewest`
         t = torch.arange(ids.shape[1], device=dev)
         pred = model.all_heads(model.memory(ids)[0]).argmax(-1)  # (B, T, heads)
@@ -128,6 +136,10 @@ def seed_counts(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED, batc
         total += mask.sum((0, 1))
         if int(total.min()) >= n_chars or (deadline is not None
                                            and time.perf_counter() >= deadline):
+            break
+        # the bound at `most` with these errors: more compared characters only raise it
+        if must_clear is not None and lower_bound(most - int((total - correct).max()),
+                                                  most) < must_clear:
             break
     return {d: (c, t) for d, c, t in zip(model.head_delays, correct.tolist(), total.tolist())}
 

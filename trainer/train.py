@@ -131,6 +131,8 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
             h = model.reset_rows(h, reset)
             out, h = model.memory(x, h)
             n = p.trained_delay + 1 if model.kind == "variable" else 1
+            at = scored_positions(p.step, cfg.head_stride)
+            out, targets = out[:, at], targets[:, at]
             logits = model.all_heads(out, n)
             loss = torch.nn.functional.cross_entropy(
                 logits.reshape(-1, k), targets.index_select(2, heads[:n]).reshape(-1))
@@ -157,6 +159,13 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
     return model, p
 
 
+def scored_positions(step: int, stride: int) -> slice:
+    """The positions of a chunk whose answers training step `step` scores: every `stride`-th,
+    from an offset that turns with the step, so `stride` steps in a row score each position of a
+    chunk once."""
+    return slice(step % stride, None, stride)
+
+
 def _out_of_budget(cfg, p, start) -> bool:
     return (time.perf_counter() - start >= cfg.max_seconds
             or (cfg.max_steps is not None and p.step >= cfg.max_steps))
@@ -181,7 +190,8 @@ def _check(model, cfg, p, start, on_progress, on_check) -> bool:
         # the final test that the accuracy's lower confidence bound clears the target, and
         # that long streams hold, before stopping
         chars = cfg.confirm_chars or confirm_size(cfg.target)
-        counts = seed_counts(model, chars, seed=seed + 1, deadline=deadline).values()
+        counts = seed_counts(model, chars, seed=seed + 1, deadline=deadline,
+                             must_clear=cfg.target).values()
         p.heldout = min(c / t if t else 0.0 for c, t in counts)
         confident = min(lower_bound(c, t) for c, t in counts) >= cfg.target
         if confident:  # the streams cost more than the characters: only when they can decide

@@ -61,8 +61,14 @@ QUICK = Sizes(baseline_cap_s={"fixed": 0.5, "variable": 0.5}, ours_max_seconds=0
               stream_steps=1_000, stream_count=2, app_timeout_s=120.0)
 
 
+# the end-to-end commands: `echo-train` and these arguments (text: the app's own model)
+COMMANDS = {"fixed": ["fixed"], "variable": ["variable"],
+            "text": ["variable", "--alphabet", "text"]}
+
+
 def run_bench(quick: bool = False, json_path: Path | None = None, device: str = "cpu",
-              baseline_seconds: float | None = None, plot_path: Path | None = None) -> int:
+              baseline_seconds: float | None = None, plot_path: Path | None = None,
+              text: bool = False) -> int:
     sizes = QUICK if quick else FULL
     if baseline_seconds is not None:
         sizes = replace(sizes, baseline_cap_s=dict.fromkeys(BASELINE_CAP_S, baseline_seconds))
@@ -84,7 +90,7 @@ def run_bench(quick: bool = False, json_path: Path | None = None, device: str = 
         result["training"] = {kind: bench_training(kind, sizes, device)
                               for kind in ("fixed", "variable")}
         result["end_to_end"] = {kind: end_to_end(kind, sizes, device)
-                                for kind in ("fixed", "variable")}
+                                for kind in ("fixed", "variable") + (("text",) if text else ())}
         result["app"] = bench_app(quick, sizes.app_timeout_s)
     except KeyboardInterrupt:
         print("echo-train: bench interrupted; nothing written", file=sys.stderr)
@@ -191,23 +197,24 @@ def summary(name: str, recipe: str, cap_s: float, check_every: int, history, ste
 # -- 2. end to end ------------------------------------------------------------------------------
 
 def end_to_end(kind: str, sizes: Sizes, device: str) -> dict:
-    """`echo-train KIND` as a user runs it: wall seconds from its start to the file written."""
+    """`echo-train COMMANDS[kind]` as a user runs it: wall seconds from its start to the file
+    written."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / f"{kind}.safetensors"
         cmd = end_to_end_command(kind, sizes, device, out)
-        with console.status(f"end to end: echo-train {kind}"):
+        said = " ".join(["echo-train", *COMMANDS[kind]])
+        with console.status(f"end to end: {said}"):
             t0 = time.perf_counter()
             r = subprocess.run(cmd, capture_output=True, text=True)
             wall = time.perf_counter() - t0
         if r.returncode != 0 or not out.exists():
-            return {"command": f"echo-train {kind}", "seconds": None,
+            return {"command": said, "seconds": None,
                     "error": last_line(r.stderr) or f"exit status {r.returncode}"}
         from ..weights import read_metadata
 
         meta = read_metadata(out)
-    console.print(f"end to end: echo-train {kind} wrote its file after {wall:.1f} s",
-                  highlight=False)
-    return {"command": f"echo-train {kind}", "seconds": wall, "error": None,
+    console.print(f"end to end: {said} wrote its file after {wall:.1f} s", highlight=False)
+    return {"command": said, "seconds": wall, "error": None,
             "train_seconds": float(meta["train_seconds"]),
             "reached": "target reached" in r.stdout,
             "heldout_accuracy": float(meta["heldout_accuracy"]),
@@ -215,9 +222,9 @@ def end_to_end(kind: str, sizes: Sizes, device: str) -> dict:
 
 
 def end_to_end_command(kind: str, sizes: Sizes, device: str, out: Path) -> list[str]:
-    """`echo-train KIND` as a user types it (`python -m trainer`, writing `out`)."""
-    cmd = [sys.executable, "-m", "trainer", kind, "--device", device, "--seed", str(SEED),
-           "--out", str(out)]
+    """`echo-train COMMANDS[kind]` as a user types it (`python -m trainer`, writing `out`)."""
+    cmd = [sys.executable, "-m", "trainer", *COMMANDS[kind], "--device", device, "--seed",
+           str(SEED), "--out", str(out)]
     if sizes.end_to_end_steps is not None:
         cmd += ["--max-steps", str(sizes.end_to_end_steps)]
     return cmd
