@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="torch's threads (default: torch's own, every core)")
     parser.add_argument("--profile", type=int, metavar="STEPS", default=None,
                         help="time this many training steps, phase by phase, instead")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     try:
         cfg = with_settings(config(args.recipe), args.settings)
         if args.threads is not None and args.threads < 1:
