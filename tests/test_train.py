@@ -93,3 +93,17 @@ def test_a_count_that_can_clear_the_target_is_counted_whole(fixed_model):
     # the shipped model errs a few times in 100,000: 99.999% cannot be shown, the count stops
     cut = seed_counts(fixed_model, 100_000, seed=3, must_clear=0.99999)
     assert sum(t for _, t in cut.values()) < sum(t for _, t in full.values())
+
+
+@pytest.mark.parametrize("trained", [True, False])
+def test_a_count_that_just_clears_the_target_is_never_cut(trained, variable_model):
+    # the short delays compare more characters per string than the longest: each delay's count
+    # must be bounded on its own, or a pass at delay 0 would be cut short as a failure
+    from trainer.evaluate import lower_bound, seed_counts
+    from trainer.train import build_model
+
+    model = variable_model if trained else build_model(
+        replace(RECIPES["variable"], hidden=8)).eval()
+    full = seed_counts(model, 50_000, seed=5)
+    just = min(lower_bound(c, t) for c, t in full.values())
+    assert seed_counts(model, 50_000, seed=5, must_clear=just) == full

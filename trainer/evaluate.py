@@ -124,8 +124,10 @@ def seed_counts(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED, batc
     # no more strings than one pass needs, and logits of at most about 64 MB per pass
     batch = max(1, min(batch, -(-n_chars // fewest), 16_000_000 // logits_per_string))
     delays = torch.tensor(model.head_delays, device=dev)
-    # no delay's count can end above this: the last pass starts below n_chars
-    most = n_chars + batch * check_lengths(model)[1]
+    # what no delay's count can end above: every pass adds at least `fewest` characters a
+    # string to each delay, so there are at most `passes`, and at most (longest - d) to delay d
+    passes = -(-n_chars // (batch * fewest))
+    most = [passes * batch * (check_lengths(model)[1] - d) for d in model.head_delays]
     for ids, lengths in seed_batches(model, seed, batch):  # ends: each pass adds >= `fewest`
         t = torch.arange(ids.shape[1], device=dev)
         pred = model.all_heads(model.memory(ids)[0]).argmax(-1)  # (B, T, heads)
@@ -138,8 +140,9 @@ def seed_counts(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED, batc
                                            and time.perf_counter() >= deadline):
             break
         # the bound at `most` with these errors: more compared characters only raise it
-        if must_clear is not None and lower_bound(most - int((total - correct).max()),
-                                                  most) < must_clear:
+        if must_clear is not None and any(
+                lower_bound(n - e, n) < must_clear
+                for n, e in zip(most, (total - correct).tolist())):
             break
     return {d: (c, t) for d, c, t in zip(model.head_delays, correct.tolist(), total.tolist())}
 
