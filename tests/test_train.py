@@ -107,3 +107,29 @@ def test_a_count_that_just_clears_the_target_is_never_cut(trained, variable_mode
     full = seed_counts(model, 50_000, seed=5)
     just = min(lower_bound(c, t) for c, t in full.values())
     assert seed_counts(model, 50_000, seed=5, must_clear=just) == full
+
+
+def test_head_weights_grow_with_the_delay_and_average_one():
+    import torch
+
+    delays = torch.arange(17)
+    assert train_module.head_weights(delays, 16, 0.0) is None
+    w = train_module.head_weights(delays, 16, 1.0)
+    assert float(w.mean()) == pytest.approx(1.0)
+    assert float(w[16] / w[0]) == pytest.approx(2.0)  # 1 + slope at the longest delay
+    assert torch.all(w[1:] > w[:-1])
+
+
+def test_the_weighed_loss_is_each_heads_mean_loss_weighed():
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 5, 4, 7, generator=g)
+    targets = torch.randint(0, 7, (3, 5, 4), generator=g)
+    plain = train_module.head_loss(logits, targets, None)
+    assert torch.allclose(train_module.head_loss(logits, targets, torch.ones(4)), plain)
+    w = torch.tensor([0.5, 1.0, 1.0, 1.5])
+    per_head = torch.stack([torch.nn.functional.cross_entropy(logits[:, :, h].reshape(-1, 7),
+                                                              targets[:, :, h].reshape(-1))
+                            for h in range(4)])
+    assert torch.allclose(train_module.head_loss(logits, targets, w), (per_head * w).mean())

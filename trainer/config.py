@@ -70,6 +70,9 @@ class TrainConfig:
     # step), not at all of them: the heads' product is half a text step's cost, the memory's
     # gradient barely needs every position
     head_stride: int = 1
+    # Weigh the heads' losses by delay: delay d counts 1 + head_slope * d / max delay, the
+    # weights scaled to average 1 (0: every head alike)
+    head_slope: float = 0.0
     target: float = 0.9999
     max_seconds: float = 120.0
     max_steps: int | None = None

@@ -134,8 +134,8 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
             at = scored_positions(p.step, cfg.head_stride)
             out, targets = out[:, at], targets[:, at]
             logits = model.all_heads(out, n)
-            loss = torch.nn.functional.cross_entropy(
-                logits.reshape(-1, k), targets.index_select(2, heads[:n]).reshape(-1))
+            loss = head_loss(logits, targets.index_select(2, heads[:n]),
+                             head_weights(heads[:n], max_delay, cfg.head_slope))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -157,6 +157,27 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
         model.eval()
     p.seconds = time.perf_counter() - start
     return model, p
+
+
+def head_weights(delays: torch.Tensor, max_delay: int, slope: float) -> torch.Tensor | None:
+    """Each head's weight in the loss (see TrainConfig.head_slope), averaging 1; None when
+    they are all alike."""
+    if slope == 0 or max_delay == 0:
+        return None
+    w = 1 + slope * delays.to(torch.float32) / max_delay
+    return w / w.mean()
+
+
+def head_loss(logits: torch.Tensor, targets: torch.Tensor,
+              weights: torch.Tensor | None) -> torch.Tensor:
+    """Cross-entropy of logits (B, T, heads, K) against targets (B, T, heads), each head's
+    part weighed by `weights` (None: the plain mean)."""
+    k = logits.shape[-1]
+    if weights is None:
+        return torch.nn.functional.cross_entropy(logits.reshape(-1, k), targets.reshape(-1))
+    each = torch.nn.functional.cross_entropy(logits.reshape(-1, k), targets.reshape(-1),
+                                             reduction="none").view(targets.shape)
+    return (each * weights).mean()
 
 
 def scored_positions(step: int, stride: int) -> slice:
