@@ -37,9 +37,12 @@ async def training_figures(sizes: dict, lesson: bool = False) -> dict:
     from .training import TrainingRun
     from .widgets import Tapes, TrainPanel
 
+    trained = []  # the config the panel's run trained
+
     def start_run(cfg):
         target = cfg.target if lesson else sizes["train_target"]
         cfg = replace(cfg, target=target, max_steps=sizes["train_steps"])
+        trained.append(cfg)
         run = TrainingRun(cfg)
         run.start()
         return run
@@ -61,10 +64,13 @@ async def training_figures(sizes: dict, lesson: bool = False) -> dict:
         if lesson:  # a variable model on text: the form fills in the lesson recipe
             from textual.widgets import Select
 
+            from trainer.recipes import RECIPES, offered_first
+
             panel.query_one("#train-kind", Select).value = "variable"
             panel.query_one("#train-alphabet", Select).value = "text"
             await pilot.pause()
-            assert panel.config().delay == 8 and panel.config().target == 0.999
+            offer = RECIPES[offered_first("variable", "text")]
+            assert (panel.config().delay, panel.config().target) == (offer.delay, offer.target)
         started = time.perf_counter()
         panel.start()
         sent: list[tuple[float, int]] = []
@@ -77,15 +83,19 @@ async def training_figures(sizes: dict, lesson: bool = False) -> dict:
         seconds = panel.checkpoint.seconds if panel.checkpoint else None
         wall = time.perf_counter() - started
         reached = bool(panel.checkpoint and panel.checkpoint.reached)
+        said = str(panel.query_one("#train-progress").render())
         await pilot.pause()
     latencies = []
     for when, steps in sent:
         shown = next((t for t, n in drawn if t >= when and n >= steps), None)
         if shown is not None:
             latencies.append((shown - when) * 1000)
-    kind = "lesson: text, delays 0-8" if lesson else "fixed letters"
-    target = 0.999 if lesson else sizes["train_target"]
-    return {"train_kind": kind, "train_target": target,
+    if not trained:
+        raise RuntimeError(f"the panel started no run: {said}")
+    cfg = trained[0]
+    kind = (f"lesson: {cfg.alphabet}, delays 0-{cfg.delay}" if lesson
+            else f"{cfg.kind} {cfg.alphabet}")
+    return {"train_kind": kind, "train_target": cfg.target,
             "train_reached": reached, "train_seconds": seconds, "train_wall_s": wall,
             "keys_during_training": len(sent), "keys_seen": len(latencies),
             "key_to_echo_median_ms": median(latencies) if latencies else None,

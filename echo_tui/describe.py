@@ -54,7 +54,8 @@ def one_line(message: str) -> str:
 
 # what each background job of the app is called when it fails: "loading the model failed: …"
 JOBS = {"load": "loading the model", "save": "saving the model", "relay": "following the training",
-        "feed": "feeding the keys", "compare": "loading the model to compare", "export": "exporting the stream"}
+        "feed": "feeding the keys", "compare": "loading the model to compare",
+        "export": "exporting the stream"}
 
 
 def failure_sentence(worker) -> str:

@@ -119,15 +119,16 @@ def seed_counts(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED, batc
     dev = model.embed.weight.device
     correct = torch.zeros(len(model.head_delays), dtype=torch.long, device=dev)
     total = torch.zeros_like(correct)
-    fewest = check_lengths(model)[0] - max(model.head_delays)  # compared per string, at least
-    logits_per_string = check_lengths(model)[1] * len(model.head_delays) * (len(model.alphabet) + 1)
+    shortest, longest = check_lengths(model)
+    fewest = shortest - max(model.head_delays)  # compared per string, at least
+    logits_per_string = longest * len(model.head_delays) * (len(model.alphabet) + 1)
     # no more strings than one pass needs, and logits of at most about 64 MB per pass
     batch = max(1, min(batch, -(-n_chars // fewest), 16_000_000 // logits_per_string))
     delays = torch.tensor(model.head_delays, device=dev)
     # what no delay's count can end above: every pass adds at least `fewest` characters a
     # string to each delay, so there are at most `passes`, and at most (longest - d) to delay d
     passes = -(-n_chars // (batch * fewest))
-    most = [passes * batch * (check_lengths(model)[1] - d) for d in model.head_delays]
+    most = [passes * batch * (longest - d) for d in model.head_delays]
     for ids, lengths in seed_batches(model, seed, batch):  # ends: each pass adds >= `fewest`
         t = torch.arange(ids.shape[1], device=dev)
         pred = model.all_heads(model.memory(ids)[0]).argmax(-1)  # (B, T, heads)

@@ -8,17 +8,31 @@ import io
 CELL_COLOURS = {"gru": "#1f77b4", "lstm": "#2ca02c", "rnn": "#d62728"}
 
 
-def compare_png(runs, max_delay: int, budget: str) -> bytes:
-    """Accuracy against delay, one panel per hidden size, one line per cell, on a linear axis
-    from 0 to 100% (chance is 1/27), the threshold dashed."""
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed, and none is opened
-    from matplotlib import pyplot as plt
+    from matplotlib import pyplot
+
+    return pyplot
+
+
+def _png(fig) -> bytes:
+    """`fig` as PNG bytes, and closed."""
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=100)
+    _pyplot().close(fig)
+    return out.getvalue()
+
+
+def compare_png(runs, max_delay: int, budget: str) -> bytes:
+    """Accuracy against delay, one panel per hidden size, one line per cell, on a linear axis
+    from 0 to 100% (chance is 1/27), the threshold dashed."""
     from matplotlib.ticker import MaxNLocator
 
     from .compare import THRESHOLD
 
+    plt = _pyplot()
     sizes = sorted({r.hidden for r in runs})
     fig, axes = plt.subplots(1, len(sizes), figsize=(3.2 * len(sizes) + 0.8, 3.6), sharey=True,
                              squeeze=False)
@@ -39,10 +53,7 @@ def compare_png(runs, max_delay: int, budget: str) -> bytes:
     fig.suptitle(f"Accuracy per delay after {budget} of training (letters; dashed: "
                  f"{100 * THRESHOLD:g}%)")
     fig.tight_layout(rect=(0, 0, 1 - 0.7 / fig.get_figwidth(), 1))  # room for the legend
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=100)
-    plt.close(fig)
-    return out.getvalue()
+    return _png(fig)
 
 
 def curves_png(training: dict) -> bytes:
@@ -50,11 +61,7 @@ def curves_png(training: dict) -> bytes:
     baseline on the same axes: one panel per kind. The error is on a log scale (99%, 99.9%,
     99.99% evenly spaced), so the last nines, which take the time, are visible; so are the
     seconds, so a run of seconds and one of minutes both show whole."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
+    plt = _pyplot()
     kinds = list(training)
     fig, axes = plt.subplots(1, len(kinds), figsize=(5.2 * len(kinds), 3.8), squeeze=False)
     for ax, kind in zip(axes[0], kinds):
@@ -75,7 +82,4 @@ def curves_png(training: dict) -> bytes:
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize="small")
     fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=100)
-    plt.close(fig)
-    return out.getvalue()
+    return _png(fig)

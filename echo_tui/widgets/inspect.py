@@ -146,9 +146,8 @@ class InspectView(SessionView, Widget):
         if looked.step < looked.delay:  # no key that far back: the right answer is the blank
             text.append(f"nothing was typed {looked.delay} keys before this one: the blank is "
                         "the right answer", gutter)
-        elif strongest >= 0:
-            text.append(" " * strongest + "▲ ")
-        if looked.step >= looked.delay:
+        else:
+            text.append(" " * strongest + "▲ " if strongest >= 0 else "")
             text.append(f"moved it most: {shown(looked.keys[-1 - back], blank)!r}, "
                         f"{back} key{'s' * (back != 1)} back" + ("" if strongest >= 0
                                                                   else " (off the view)"),
