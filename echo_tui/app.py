@@ -29,9 +29,9 @@ from .comparing import COMPARISON, ComparesModels, comparison_choice
 from .palette import palette_commands
 from .describe import JOBS, error_text, failure_sentence, one_line
 from .models import SHIPPED, SHIPPED_NAMES, ModelChoice, ModelCycle, open_session
-from .screens import EchoScreen
-from .served import refusal
-from .screens.echo import BINDINGS as SCREEN_BINDINGS
+from .screens import EchoScreen, ServedEchoScreen
+from .served import refusal, served
+from .screens.echo import help_bindings
 from .terminal import driver_for
 from .widgets import HelpScreen, PathPrompt
 from .widgets.help_text import INTRO, help_sections
@@ -91,7 +91,8 @@ class EchoApp(ComparesModels, App):
 
     def get_default_screen(self) -> Screen:
         loading = self.weights.name if self.weights else SHIPPED_NAMES[SHIPPED[0]]
-        self.main = EchoScreen(loading, self.show_memory, self.start_run, id="main")
+        screen = ServedEchoScreen if served() else EchoScreen  # a browser's keys in a browser
+        self.main = screen(loading, self.show_memory, self.start_run, id="main")
         return self.main
 
     @property
@@ -262,7 +263,7 @@ class EchoApp(ComparesModels, App):
             self.screen.dismiss()
             return
         keys: dict[str, list[str]] = {}
-        for binding in SCREEN_BINDINGS:
+        for binding in help_bindings(browser=served()):
             if binding.tooltip:
                 keys.setdefault(binding.tooltip, []).append(self.get_key_display(binding))
         help_screen = HelpScreen(INTRO, help_sections(self.session, keys), self.main.feed_text)
@@ -276,3 +277,13 @@ def create_app(weights: str | Path | None = None, delay: int | None = None, **kw
     """The app on `weights` (default: the shipped text model, or the shipped letters GRU when
     `compare` names a shipped cell) at start `delay`."""
     return EchoApp(weights, delay, **kwargs)
+
+
+def run_app(weights: str | None, delay: int | None, compare: str | None = None) -> int:
+    """Run the app on arguments already checked (`echo-tui`, and a served session, whose
+    server checked them once for every tab); its exit status."""
+    app = create_app(weights, delay, compare=compare)
+    app.run()
+    if app.error:
+        print(one_line(app.error), file=sys.stderr)
+    return app.return_code or 0

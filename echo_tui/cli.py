@@ -40,13 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(one_line(problem[1]), file=sys.stderr)
             return problem[0]
-    from .app import create_app
+    from .app import run_app
 
-    app = create_app(args.weights, args.delay, compare=args.compare)
-    app.run()
-    if app.error:
-        print(one_line(app.error), file=sys.stderr)
-    return app.return_code or 0
+    return run_app(args.weights, args.delay, args.compare)
 
 
 if __name__ == "__main__":

@@ -211,6 +211,15 @@ class LeanEngine:
 _RECURRENCE = ThreadPoolExecutor(1, thread_name_prefix="echo-recurrence")
 
 
+def stop_threads() -> None:
+    """End the recurrence's thread, if it started; the next paste starts a new one. A process
+    about to fork calls this: a child would inherit the pool but not its thread, and wait on it
+    for ever (`echo-tui serve` forks each tab's session from a preloaded parent)."""
+    global _RECURRENCE
+    _RECURRENCE.shutdown(wait=True)
+    _RECURRENCE = ThreadPoolExecutor(1, thread_name_prefix="echo-recurrence")
+
+
 @contextmanager
 def _one_torch_thread():
     before = torch.get_num_threads()

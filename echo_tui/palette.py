@@ -11,6 +11,7 @@ from textual.app import SystemCommand
 from .comparing import COMPARISON
 from .describe import count
 from .models import SHIPPED_NAMES, ModelChoice
+from .served import served
 
 
 def palette_commands(app) -> Iterable[SystemCommand]:
@@ -29,8 +30,10 @@ def palette_commands(app) -> Iterable[SystemCommand]:
                                 discover=len(app.session.delays) <= 17)
     yield SystemCommand("Switch model", "The next model: shipped text, letters variable, "
                         "letters fixed, and your own (f3)", app.action_switch_model)
-    yield SystemCommand("Open weights…", "Load a weights file made by echo-train, keeping "
-                        "what you typed", app.action_open_weights)
+    browser = served()  # no file of the teacher's machine is offered to a browser's tab
+    if not browser:
+        yield SystemCommand("Open weights…", "Load a weights file made by echo-train, keeping "
+                            "what you typed", app.action_open_weights)
     yield SystemCommand("Compare with…", "A second model gets every key you type; its "
                         "echo is drawn under this one's (a file, or gru, lstm, rnn)",
                         app.action_compare_with)
@@ -57,11 +60,13 @@ def palette_commands(app) -> Iterable[SystemCommand]:
                         "and input gates (f6)", app.main.action_cycle_gates)
     yield SystemCommand("Memory: pin units…", "Show these units first, by number, and keep "
                         "them while you type", app.main.ask_pinned_units)
-    yield SystemCommand("Export the stream to .npz…", "The symbols, hidden states, gates, every "
-                        "head's answers and the picked answer's look-back, for NumPy",
-                        app.main.ask_export)
+    if not browser:
+        yield SystemCommand("Export the stream to .npz…", "The symbols, hidden states, gates, "
+                            "every head's answers and the picked answer's look-back, for NumPy",
+                            app.main.ask_export)
     yield SystemCommand("Every delay at once", "Each delay's echo in its own row, or the "
                         "tapes (f4)", app.main.action_toggle_delays)
     yield SystemCommand("Train a model…", "Train one here and watch it learn; it takes over "
-                        "when done (ctrl+t)", app.main.action_toggle_train)
+                        f"when done ({'f8' if browser else 'ctrl+t'})",
+                        app.main.action_toggle_train)
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 
@@ -42,6 +43,8 @@ def server(*args: str, timeout: float = 30.0):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
                     break
+            except urllib.error.HTTPError:
+                break  # it answers (a token it wants, a full room)
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"echo-tui serve did not start: {tail(log)}")
@@ -65,25 +68,33 @@ def tail(log, size: int = 2000) -> str:
 
 
 def sessions_of(pid: int) -> list[int]:
-    """The app processes (`-m echo_tui`, not the server) among `pid`'s descendants."""
-    found, todo = [], [pid]
+    """The app processes among `pid`'s descendants: the children of its sessions' parent (the
+    forkserver, whose children are all sessions), and any started as `-m echo_tui`."""
+    found, todo = [], [(pid, False)]
     while todo:
-        parent = todo.pop()
+        parent, forked = todo.pop()
         try:
             with open(f"/proc/{parent}/task/{parent}/children") as f:
                 children = [int(c) for c in f.read().split()]
         except OSError:
             continue
-        todo += children
         for child in children:
-            try:
-                with open(f"/proc/{child}/cmdline", "rb") as f:
-                    cmd = f.read().split(b"\0")
-            except OSError:
+            cmd = _cmdline(child)
+            if forked or (b"echo_tui" in cmd and b"serve" not in cmd and b"-c" not in cmd):
+                found.append(child)  # a fork of the parent, or a session started as a command
+            elif any(b"multiprocessing.forkserver" in part for part in cmd):
+                todo.append((child, True))
                 continue
-            if b"echo_tui" in cmd and b"serve" not in cmd and b"-c" not in cmd:
-                found.append(child)
+            todo.append((child, False))
     return found
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
 
 
 def rss_mb(pid: int) -> float:
@@ -97,11 +108,15 @@ def rss_mb(pid: int) -> float:
 class Tab:
     """One browser tab, scripted: `open`, `type`, `screen_text`, `wait_for`, `close`."""
 
-    def __init__(self, port: int, width: int = 80, height: int = 24) -> None:
+    def __init__(self, port: int, width: int = 80, height: int = 24,
+                 token: str | None = None) -> None:
         import pyte
 
-        self.url = f"ws://127.0.0.1:{port}/ws?width={width}&height={height}"
-        self.screen = pyte.Screen(width, height)
+        from .terminal import clamp_size
+
+        where = f"ws/{token}" if token is not None else "ws"
+        self.url = f"ws://127.0.0.1:{port}/{where}?width={width}&height={height}"
+        self.screen = pyte.Screen(*clamp_size(width, height))  # the size the server allows
         self.stream = pyte.ByteStream(self.screen)
         self.raw = bytearray()
         self._fed = 0  # bytes of `raw` the screen has read

@@ -1,12 +1,14 @@
 """`echo-tui serve`: the app in a browser, for a room of students (Textualize's textual-serve,
 the optional extra `pip install 'echo-gru[serve]'`).
 
-Each browser tab opens a WebSocket, and the server starts one app process for it (the web
-driver, ECHO_GRU_SERVED=1: see served.py), so every tab has its own stream, delay, undo and
-model. A closed tab ends its process, and with it any training child. Past `--max-sessions`
-open tabs, a new page says the room is full, and a tab that connects anyway is told so on its
-terminal; when one leaves, the next gets in. Training takes the server's one slot at a time,
-or is off (`--training off`).
+Each browser tab opens a WebSocket, and the server forks one app process for it from a parent
+preloaded once (serve_child), so every tab has its own stream, delay, undo and model, in a
+fraction of a second and a fraction of the memory of a fresh process. The server holds the room
+to its bounds (serve_server, serve_tab): who may enter (a token, on by default when others can
+reach it), how many (`--max-sessions` app processes at most; past them a page says the room is
+full), each session's terminal size, input, memory (`--memory-mb`) and idle time
+(`--idle-minutes`), and training: one run at a time server-wide within `--training-limit`, or
+none (`--training off`). Its stderr has a line for each session's start and end, and why.
 """
 
 from __future__ import annotations
@@ -14,20 +16,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import ipaddress
-import shlex
-import shutil
+import os
+import secrets
 import sys
 import tempfile
 from pathlib import Path
 
-FULL_PAGE = """<!DOCTYPE html>
-<html><head><title>echo-gru: the room is full</title><meta http-equiv="refresh" content="10">
-</head><body style="background:#0c181f;color:#eee;font-family:monospace;padding:3em">
-<h1>The room is full</h1><p>All {n} sessions of this echo-gru server are in use. This page
-tries again every ten seconds: when someone closes their tab, you get their place.</p>
-</body></html>"""
-HEARTBEAT_S = 60.0
-FULL_TERMINAL = "\r\n  The room is full: all {n} sessions are in use. Reload in a minute.\r\n"
+DEFAULT_MEMORY_MB = 640  # a session's resident memory, most of it shared with the others
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -40,9 +35,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--weights", metavar="PATH", help="the model every session opens on")
     p.add_argument("--delay", metavar="D", type=int, help="the delay every session starts at")
     p.add_argument("--max-sessions", type=int, default=30, metavar="N",
-                   help="open tabs at most; the next gets a 'room is full' page")
+                   help="app processes at most, one per open tab; the next gets a 'room is "
+                        "full' page")
+    door = p.add_mutually_exclusive_group()
+    door.add_argument("--token", metavar="TOKEN",
+                      help="the token the address must carry (?token=TOKEN); default: a random "
+                           "one when --host is not this machine only")
+    door.add_argument("--no-token", action="store_true",
+                      help="let in anyone who can reach the server, without a token")
+    p.add_argument("--idle-minutes", type=float, default=30.0, metavar="M",
+                   help="a tab with nothing typed for M minutes ends, saying so (0: never; "
+                        "default 30)")
+    p.add_argument("--memory-mb", type=float, default=DEFAULT_MEMORY_MB, metavar="MB",
+                   help="a session's memory ceiling: past it, it ends, saying so (resident "
+                        f"memory, default {DEFAULT_MEMORY_MB})")
     p.add_argument("--training", choices=["one", "off"], default="one",
                    help="one: a training run at a time server-wide; off: none")
+    p.add_argument("--training-limit", metavar="hidden=N,delay=N,minutes=M",
+                   default="hidden=256,delay=16,minutes=5",
+                   help="the most a served run may take: hidden units, the delay (a variable "
+                        "model's largest), minutes (default hidden=256,delay=16,minutes=5)")
     p.add_argument("--public-url", metavar="URL",
                    help="the address students open, when it is not this machine's own (the "
                         "page connects back to it; default: http://HOST:PORT, with this "
@@ -67,113 +79,115 @@ def public_url(host: str, port: int, given: str | None = None) -> str:
     return f"http://{host}:{port}"
 
 
-def session_command(weights: str | None, delay: int | None) -> str:
-    """The shell command a tab's app process runs: below the server's priority, so that while
-    thirty sessions start at once (each imports PyTorch) the server still answers every tab's
-    heartbeat; a tab whose heartbeat goes unanswered for 7.5 s is dropped."""
-    nice = shutil.which("nice")
-    parts = [nice, "-n", "10"] if nice else []
-    parts += [sys.executable, "-m", "echo_tui"]
-    if weights is not None:
-        parts += ["--weights", str(Path(weights).resolve())]
-    if delay is not None:
-        parts += ["--delay", str(delay)]
-    return " ".join(map(shlex.quote, parts))
-
-
-def reach(host: str) -> str | None:
-    """One line on who can reach a server on `host`, when it is not loopback only."""
+def loopback(host: str) -> bool:
     try:
-        loopback = ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        loopback = host == "localhost"
-    if loopback:
+        return host == "localhost"
+
+
+def reach(host: str, token: str | None) -> str | None:
+    """One line on who can reach a server on `host`, when it is not loopback only."""
+    if loopback(host):
         return None
-    return (f"echo-tui serve: listening on {host}, not only this machine: anyone who can reach "
-            "it on the network can open a session and type into the network")
+    if token is not None:
+        return (f"echo-tui serve: listening on {host}, not only this machine: only the address "
+                "with its token below opens a session")
+    return (f"echo-tui serve: listening on {host}, not only this machine, without a token "
+            "(--no-token): anyone who can reach it on the network can open a session and type "
+            "into the network")
 
 
-def make_server(args, lock_dir: str):
-    """The textual-serve Server for `args`, with the room's limit and each session's
-    environment."""
-    import os
+def the_token(args) -> str | None:
+    """The token the server asks for: given, none (--no-token, or loopback by default), or a
+    new random one."""
+    if args.no_token:
+        return None
+    if args.token is not None:
+        return args.token
+    return None if loopback(args.host) else secrets.token_urlsafe(16)
 
-    from aiohttp import web
-    from textual_serve.server import Server
 
-    from .served import SERVED, TRAINING
+def problem(args) -> str | None:
+    """The sentence refusing `args`, or None."""
+    from .serve_server import token_ok
+    from .served import TrainingLimits
 
-    os.environ[SERVED] = "1"  # the sessions' processes inherit these
-    os.environ[TRAINING] = ("off" if args.training == "off"
-                            else str(Path(lock_dir) / "training.lock"))
+    if args.max_sessions < 1:
+        return f"--max-sessions {args.max_sessions} must be at least 1"
+    if args.token is not None and not token_ok(args.token):
+        return ("--token must be 8 to 128 letters, digits, '-', '_' or '.' (it travels in the "
+                "address)")
+    if not args.idle_minutes >= 0:
+        return f"--idle-minutes {args.idle_minutes:g} must be 0 (never) or more"
+    if not args.memory_mb >= 200:
+        return f"--memory-mb {args.memory_mb:g} must be at least 200 (a session needs that)"
+    try:
+        TrainingLimits.parse(args.training_limit)
+    except ValueError as e:
+        return f"--training-limit {args.training_limit}: {e}"
+    return None
 
-    class RoomServer(Server):
-        """textual-serve's server, with at most `max_sessions` sessions at once."""
 
-        sessions = 0
+def sessions_environment(args, lock_dir: str) -> dict[str, str]:
+    """What the sessions' parent, and so every session, runs with: served, its training slot
+    and limits, one thread per pool (serve_child.THREADS), and textual-serve's own settings for
+    an app it serves (its web driver, colours and frame rate)."""
+    from types import SimpleNamespace
 
-        async def handle_index(self, request):
-            if self.sessions >= args.max_sessions:
-                return web.Response(text=FULL_PAGE.format(n=args.max_sessions), status=503,
-                                    content_type="text/html")
-            return await super().handle_index(request)
+    from textual_serve.app_service import AppService
 
-        async def handle_websocket(self, request):
-            if self.sessions >= args.max_sessions:
-                ws = web.WebSocketResponse()
-                await ws.prepare(request)
-                await ws.send_bytes(FULL_TERMINAL.format(n=args.max_sessions).encode())
-                await ws.close()
-                return ws
-            RoomServer.sessions += 1
-            try:
-                return await self._session(request)
-            finally:
-                RoomServer.sessions -= 1
+    from .serve_child import THREADS
+    from .served import LIMITS, SERVED, TRAINING, TrainingLimits
 
-        async def _session(self, request):
-            """textual-serve 1.1.3's handle_websocket, with a heartbeat of 60 s, not 15: while
-            thirty sessions start at once on two cores, a pong waited for 7.5 s dropped whole
-            rooms (close code 1006), where a minute never did."""
-            import asyncio
-            import logging
+    served = AppService._build_environment(SimpleNamespace(debug=False))
+    textual = {k: v for k, v in served.items()
+               if os.environ.get(k) != v and k not in ("COLUMNS", "ROWS")}
+    return {**textual, **THREADS, SERVED: "1",
+            TRAINING: "off" if args.training == "off" else str(Path(lock_dir) / "training.lock"),
+            LIMITS: str(TrainingLimits.parse(args.training_limit))}
 
-            from textual_serve.app_service import AppService
-            from textual_serve.server import to_int
 
-            websocket = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
-            width = to_int(request.query.get("width", "80"), 80)
-            height = to_int(request.query.get("height", "24"), 24)
-            service = None
-            try:
-                await websocket.prepare(request)
-                service = AppService(self.command, write_bytes=websocket.send_bytes,
-                                     write_str=websocket.send_str, close=websocket.close,
-                                     download_manager=self.download_manager, debug=self.debug)
-                await service.start(width, height)
-                try:
-                    await self._process_messages(websocket, service)
-                finally:
-                    await service.stop()
-            except asyncio.CancelledError:
-                await websocket.close()
-            except Exception:  # noqa: BLE001 - said in the server's log, as textual-serve does
-                logging.getLogger("textual-serve").exception("a session failed")
-            finally:
-                if service is not None:
-                    await service.stop()
-            return websocket
+def make_server(args, lock_dir: str, token: str | None):
+    """The RoomServer for `args`: its sessions' parent set up (not yet started)."""
+    import multiprocessing
 
-    return RoomServer(session_command(args.weights, args.delay), host=args.host,
-                      port=args.port, title="echo-gru",
-                      public_url=public_url(args.host, args.port, args.public_url))
+    from .serve_child import PRELOAD
+    from .serve_server import RoomServer, session_starter
+
+    os.environ.update(sessions_environment(args, lock_dir))  # the forkserver inherits it
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([PRELOAD])
+    weights = str(Path(args.weights).resolve()) if args.weights is not None else None
+    data_limit = int(args.memory_mb * 2 ** 20)  # each session's backstop under the watch
+    room = {"start": session_starter(ctx, weights, args.delay, data_limit),
+            "max_sessions": args.max_sessions, "memory_mb": args.memory_mb,
+            "idle_s": 60 * args.idle_minutes if args.idle_minutes > 0 else None}
+    return RoomServer(room, token=token, host=args.host, port=args.port, title="echo-gru",
+                      public_url=public_url(args.host, args.port, args.public_url)), ctx
+
+
+def check_parent(ctx) -> str | None:
+    """Start the sessions' parent (its preload takes seconds) and fork one probe of it: the
+    sentence saying what is wrong, or None."""
+    from .serve_child import probe
+
+    process = ctx.Process(target=probe, name="echo-gru probe")
+    process.start()
+    process.join()
+    if process.exitcode == 0:
+        return None
+    if process.exitcode == 4:
+        return ("the sessions' parent runs more than one thread, so a session forked from it "
+                "could hang; not serving")
+    return f"the sessions' parent did not preload the app (probe exit status {process.exitcode})"
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    if args.max_sessions < 1:
-        print(f"echo-tui serve: --max-sessions {args.max_sessions} must be at least 1",
-              file=sys.stderr)
+    said = problem(args)
+    if said:
+        print(f"echo-tui serve: {said}", file=sys.stderr)
         return 2
     if importlib.util.find_spec("textual_serve") is None:
         print("echo-tui serve: needs textual-serve, which is not installed: "
@@ -182,18 +196,24 @@ def main(argv: list[str]) -> int:
     if args.weights is not None or args.delay is not None:
         from .checks import check
 
-        problem = check(args.weights, args.delay)
-        if problem:
+        found = check(args.weights, args.delay)
+        if found:
             from .describe import one_line
 
-            print(one_line(problem[1]), file=sys.stderr)
-            return problem[0]
-    warning = reach(args.host)
+            print(one_line(found[1]), file=sys.stderr)
+            return found[0]
+    token = the_token(args)
+    warning = reach(args.host, token)
     if warning:
         print(warning, file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="echo-gru-serve-") as lock_dir:
-        server = make_server(args, lock_dir)
-        print(f"echo-tui serve: open {server.public_url}/ in a browser (at most "
-              f"{args.max_sessions} sessions; Ctrl+C stops)", flush=True)
+        server, ctx = make_server(args, lock_dir, token)
+        said = check_parent(ctx)
+        if said:
+            print(f"echo-tui serve: {said}", file=sys.stderr)
+            return 1
+        address = server.public_url + "/" + (f"?token={token}" if token is not None else "")
+        print(f"echo-tui serve: open {address} in a browser (at most {args.max_sessions} "
+              "sessions; Ctrl+C stops)", flush=True)
         server.serve()
     return 0

@@ -10,9 +10,12 @@ Textual 8.2.8's Linux driver has two ways to lose a session to a keystroke:
 `GuardedLinuxDriver` is the Linux driver with both fixed: invalid bytes decode to U+FFFD (a
 character outside every alphabet: a skipped, marked key), and `PasteGuard` hides every ESC inside
 a paste from the parser and puts it back in the Paste event, so a paste is always text.
+`GuardedWebDriver` (a browser tab's, under `echo-tui serve`) reads the same way through the same
+`TerminalInput`: its parser had both faults too.
 
-This is the one module that uses a private Textual name (`textual._xterm_parser`, the parser
-itself, which the guard must sit in front of); pyproject pins Textual to the version tested.
+This is the one module that uses private Textual names (`textual._xterm_parser`, the parser
+itself, which the guard must sit in front of, and the web driver's packet reader,
+`textual.drivers._byte_stream`); pyproject pins Textual to the version tested.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import os
 import selectors
 from codecs import getincrementaldecoder
 
-from textual import events
+from textual import events, log
 from textual._xterm_parser import BRACKETED_PASTE_END, BRACKETED_PASTE_START, XTermParser
+from textual.drivers._byte_stream import ByteStream
 from textual.drivers.linux_driver import LinuxDriver
+from textual.drivers.web_driver import WebDriver, _ExitInput
 
 # stands in for ESC inside a paste while the parser reads it (a private-use character: no
 # keyboard types it and no font draws it, so a real one in a paste is not a concern)
@@ -145,6 +150,66 @@ class GuardedLinuxDriver(LinuxDriver):
             terminal.close()
 
 
+class GuardedWebDriver(WebDriver):
+    """Textual's web driver (a browser tab's), its terminal input read through a
+    TerminalInput, and every size it is given bounded (`clamp_size`)."""
+
+    def __init__(self, app, **kwargs) -> None:
+        super().__init__(app, **kwargs)
+        if self._size is not None:
+            self._size = clamp_size(*self._size)
+
+    def on_meta(self, packet_type: str, payload: dict) -> None:
+        if packet_type == "resize":
+            width, height = clamp_size(payload.get("width"), payload.get("height"))
+            payload = {**payload, "width": width, "height": height}
+        super().on_meta(packet_type, payload)
+
+    def run_input_thread(self) -> None:
+        # Textual 8.2.8's WebDriver.run_input_thread, with TerminalInput in place of its strict
+        # decoder and bare parser
+        terminal = TerminalInput(self._debug)
+        packets = ByteStream()
+        try:
+            for data in self._input_reader:
+                for packet_type, payload in packets.feed(data) if data else ():
+                    if packet_type == "D":
+                        for message in terminal.feed(payload):
+                            self.process_message(message)
+                    else:
+                        self._on_meta(packet_type, payload)
+                for message in terminal.tick():
+                    self.process_message(message)
+        except _ExitInput:  # the server's "exit" packet
+            pass
+        except Exception:  # noqa: BLE001 - as Textual's: logged, and the input ends
+            from traceback import format_exc
+
+            log(format_exc())
+        finally:
+            self._input_reader.close()
+            terminal.close()
+
+
+# what a screen can show: a 4K monitor at a 9-pixel font is about 400 by 150 cells. A page may
+# ask for any size; a bigger one only costs memory (Textual keeps every cell of the screen)
+MAX_COLUMNS, MAX_ROWS = 400, 150
+MIN_COLUMNS, MIN_ROWS = 10, 4
+
+
+def clamp_size(width, height) -> tuple[int, int]:
+    """A terminal size a tab asked for, as whole numbers within what a screen can show (80 by
+    24 for what is not a number)."""
+    def whole(value, default: int, lo: int, hi: int) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError, OverflowError):
+            return default
+        return max(lo, min(hi, number))
+
+    return (whole(width, 80, MIN_COLUMNS, MAX_COLUMNS), whole(height, 24, MIN_ROWS, MAX_ROWS))
+
+
 def driver_for(chosen: type) -> type:
-    """The driver to run with: the guarded one in place of Textual's Linux driver."""
-    return GuardedLinuxDriver if chosen is LinuxDriver else chosen
+    """The driver to run with: the guarded ones in place of Textual's Linux and web drivers."""
+    return {LinuxDriver: GuardedLinuxDriver, WebDriver: GuardedWebDriver}.get(chosen, chosen)

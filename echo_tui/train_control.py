@@ -35,8 +35,7 @@ class TrainingControl:
         self.host = host
         self.view = view  # the TrainPanel: it shows what this hands it
         # cfg -> a started run (tests script one; a browser session takes the server's slot)
-        self.start_run = start_run or (partial(served_run, start=process_run) if served()
-                                       else process_run)
+        self.start_run = start_run or (served_run if served() else process_run)
         self.run = None
         self.cfg = None  # the running (or last) run's TrainConfig
         self.checkpoint = None

@@ -10,7 +10,7 @@ step and the keys skipped after it, ctrl+r resets, every other key that types a 
 purpose, one at a time, and checked there: F1 (help: keys that are no text do nothing, typing
 closes it and is fed), ctrl+p (the command palette: typed into, never confirmed, since its
 "Quit" would end the run) and F3 (switch model: what was typed carries over, as typed). ctrl+q
-is never sent; ctrl+t (the training form) has its own tests.
+and f10 (quit) are never sent; ctrl+t and f8 (the training form) have their own tests.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ FOLDING = "\u212a"  # KELVIN SIGN: lower() is the ASCII 'k', so it is a step, li
 EMOJI = "😀🦀🎉👍🏽❤🔥🙃🧪🐍🚀"
 PUNCT = string.punctuation + "¡¿«»—–…€£¥§°±×÷"
 NAMED = ["space", "enter", "tab", "shift+tab", "escape", "up", "down", "home", "end", "pageup",
-         "pagedown", "insert", "delete", "f2", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11",
+         "pagedown", "insert", "delete", "f2", "f4", "f5", "f6", "f7", "f9", "f11",
          "f12", "f13", "f19", "f24", "ctrl+left", "ctrl+right", "shift+up", "alt+a", "ctrl+shift+b",
          "ctrl+f1", "ctrl+home", "shift+delete"]
 DELAY_KEYS = ("left", "left_square_bracket", "right", "right_square_bracket")

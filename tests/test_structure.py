@@ -205,4 +205,5 @@ def test_only_the_terminal_guard_imports_a_private_textual_module():
                 if name.startswith("textual.") and any(p.startswith("_")
                                                        for p in name.split(".")[1:]):
                     private.setdefault(str(path.relative_to(ROOT)), []).append(name)
-    assert private == {"echo_tui/terminal.py": ["textual._xterm_parser"]}
+    assert private == {"echo_tui/terminal.py": ["textual._xterm_parser",
+                                                "textual.drivers._byte_stream"]}

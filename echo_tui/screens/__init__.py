@@ -1,5 +1,5 @@
 """The app's screens."""
 
-from .echo import EchoScreen
+from .echo import EchoScreen, ServedEchoScreen
 
-__all__ = ["EchoScreen"]
+__all__ = ["EchoScreen", "ServedEchoScreen"]

@@ -14,6 +14,7 @@ character paste never freezes the screen, and keys typed during it act in order.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from textual import events
 from textual.app import ComposeResult
@@ -44,6 +45,7 @@ BINDINGS = [  # the footer shows them in this order: help and quit still fit at 
     # the keys it leaves out are in help (f1) and the palette (ctrl+p)
     Binding("f1", "app.help", "help", id="help", tooltip="open or close this help"),
     Binding("ctrl+q", "app.quit", "quit", id="quit-footer", tooltip="quit"),
+    Binding("f10", "app.quit", "quit", show=False, id="quit-f10", tooltip="quit"),
     Binding("left", "delay(-1)", "delay", id="delay-down", group=_DELAY,
             tooltip="shorten the delay by one step"),
     Binding("right", "delay(1)", "delay", id="delay-up", group=_DELAY,
@@ -61,6 +63,8 @@ BINDINGS = [  # the footer shows them in this order: help and quit still fit at 
     Binding("f4", "toggle_delays", "delays", id="toggle-delays",
             tooltip="every delay's echo at once, or the tapes"),
     Binding("ctrl+t", "toggle_train", "train", id="toggle-train",
+            tooltip="train a model here and watch it learn; it takes over when done"),
+    Binding("f8", "toggle_train", "train", show=False, id="toggle-train-f8",
             tooltip="train a model here and watch it learn; it takes over when done"),
     Binding("f5", "toggle_inspect", "inspect", id="toggle-inspect",
             tooltip="look inside an answer: which past key moved it, its top answers"),
@@ -95,6 +99,28 @@ BINDINGS = [  # the footer shows them in this order: help and quit still fit at 
 
 
 KEY_ACTIONS = {binding.key: binding.action for binding in BINDINGS}
+
+# In a browser, keys the browser keeps for itself never reach the page: Chromium and Firefox
+# open a tab on ctrl+t (and a window on ctrl+n, close the tab on ctrl+w), and Firefox quits on
+# ctrl+q. A served session's footer and help show, in their place, keys every browser gives to
+# the page (checked in Chromium with real key events: tests/test_serve_browser.py). The
+# terminal's keys all still work where they arrive.
+BROWSER_KEPT = frozenset({"ctrl+t", "ctrl+q"})
+BROWSER_KEYS = frozenset({"f8", "f10"})  # train, quit: shown in a browser instead
+
+
+def browser_bindings() -> list[Binding]:
+    """BINDINGS as a served session shows them."""
+    return [replace(b, show=False) if b.key in BROWSER_KEPT
+            else replace(b, show=True) if b.key in BROWSER_KEYS else b for b in BINDINGS]
+
+
+def help_bindings(browser: bool) -> list[Binding]:
+    """The bindings help lists: in a browser, not the keys it keeps, nor saving (off there)."""
+    if not browser:
+        return BINDINGS
+    return [replace(b, tooltip="does not end this session: f10 does") if b.key == "ctrl+c"
+            else b for b in BINDINGS if b.key not in BROWSER_KEPT | {"ctrl+s"}]
 
 
 def typed_character(event: events.Key) -> str | None:
@@ -352,3 +378,13 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
 
     def action_quit_hint(self) -> None:
         self.say("ctrl+c does not quit: press ctrl+q to quit")
+
+
+class ServedEchoScreen(EchoScreen):
+    """The echo screen in a browser tab: its footer shows the keys a browser gives the page
+    (Textual merges a subclass's bindings over its parent's, key by key, in the parent's order)."""
+
+    BINDINGS = browser_bindings()
+
+    def action_quit_hint(self) -> None:
+        self.say("ctrl+c does not end this session: f10 does")

@@ -11,8 +11,10 @@ INTRO = ("Each key you type is one step of a GRU, its memory kept from key to ke
 def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[str, str]]]]:
     """Help's sections for session `s` (None while loading); `keys`: what each bound key does
     (a binding's tooltip) -> the keys that do it, as the footer shows them."""
-    from ..served import served
+    from ..served import limits, served
 
+    browser = served()
+    train_key = "f8" if browser else "ctrl+t"  # a browser keeps ctrl+t (it opens a tab)
     alphabet = short_alphabet(s.alphabet) if s is not None else "symbols"
     reads = (f"{describe_alphabet(s.alphabet)}; "
              f"{'upper case folds to lower' if s.alphabet.case == 'fold' else 'case kept'}"
@@ -74,7 +76,7 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
             ("^p 'pin units…'", "show units by number first, kept while you type"),
             ("^p 'Export…'", "the stream's numbers to .npz, for NumPy"),
         ]),
-        ("Training (ctrl+t)", [
+        (f"Training ({train_key})", [
             ("form", "kind, alphabet, cell (gru, lstm, rnn), delay, hidden size from the "
                      "recipes; Enter starts from any field; the measured time of the recipe "
                      "is shown"),
@@ -100,12 +102,14 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
             ("leaving", "^p 'Stop comparing': what you typed stays"),
         ]),
         *([("In a browser (echo-tui serve)", [
-            ("^q", "ends this tab's session; the server and the other tabs go on"),
-            ("^s, open, export", "off: the file would be on the teacher's machine (the "
-                                 "palette's shipped models still open)"),
-            ("^t", "one training run at a time on the server (or none, as the teacher set "
-                   "it): the panel says when another tab is training"),
-        ])] if served() else []),
+            ("f10", "ends this tab's session; the server and the other tabs go on (^q too, "
+                    "but not in Firefox, where it quits the browser)"),
+            ("f8", "the training panel, here in place of ctrl+t, which a browser keeps for "
+                   "itself: " + training_here(limits())),
+            ("files", "saving a trained model, opening or exporting a file by its path are "
+                      "off: the file would be on the teacher's machine (the palette's shipped "
+                      "models still open)"),
+        ])] if browser else []),
         ("The status line", [
             ("acc", "share of echoes at this delay that were right, over every step since "
                     "the reset that has a symbol to echo"),
@@ -113,3 +117,11 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
             ("µs/step", "time the GRU took per step for the last key or paste"),
         ]),
     ]
+
+
+def training_here(bounds) -> str:
+    """What a served session may train (`bounds`: served.TrainingLimits, or None when off)."""
+    if bounds is None:
+        return "training is off on this server"
+    return (f"one run at a time on the server, {bounds.describe()} (the panel says when "
+            "another tab is training)")

@@ -23,6 +23,7 @@ from textual import events
 from textual.widgets import Button, Input, Label, Select
 
 from ..describe import minutes_or_seconds, one_line
+from ..served import limits, served
 from .base import SessionView
 from .lines import TextLine
 from .plots import PlotData, TrainingPlots
@@ -129,6 +130,7 @@ class TrainPanel(SessionView, Vertical):
     def on_mount(self) -> None:
         self.border_title = "train a model (ctrl+t)"
         self.border_subtitle = "Enter start · Esc cancel · ^u use · ^s save"
+        served_panel(self)
         self._filled = False  # the recipes import torch: not before the first frame
 
     def opened(self) -> None:
@@ -222,8 +224,6 @@ class TrainPanel(SessionView, Vertical):
         except ValueError as e:
             self.say(str(e))
             return
-        from ..training import CORES
-
         self.cfg, self.running = cfg, True
         self.checkpoint = self.model = None
         self.query_one(TrainingPlots).show(plan(cfg))
@@ -231,7 +231,7 @@ class TrainPanel(SessionView, Vertical):
         delays = f"delay {cfg.delay}" if cfg.kind == "fixed" else f"delays 0–{cfg.delay}"
         cell = f"{cfg.cell} cell, " if cfg.cell != "gru" else ""
         self.say(f"starting: {cfg.kind}, {cell}{cfg.alphabet}, {delays}, hidden {cfg.hidden}, on "
-                 f"{max(1, CORES - 1)} of {CORES} cores…")
+                 f"{cores_text()}…")
         self.screen.set_focus(None)  # back to typing: keys go to the tapes
         self.post_message(self.Start(cfg))
 
@@ -260,7 +260,7 @@ class TrainPanel(SessionView, Vertical):
     def _nothing_yet(self, what: str) -> None:
         """A key that has nothing to act on says so, rather than nothing."""
         when = ("after its first check" if self.running
-                else "train one first: ctrl+t, then Enter")
+                else f"train one first: {'f8' if served() else 'ctrl+t'}, then Enter")
         self.post_message(self.Notice(f"no model trained here yet {what}: {when}"))
 
     def label(self) -> str:
@@ -289,8 +289,8 @@ class TrainPanel(SessionView, Vertical):
             self.say("training ended before its first check: the current model stays")
             return
         self.say(("target reached" if cp.reached else "stopped at its limit")
-                 + f" after {cp.seconds:.1f} s, {held_text(self.cfg, cp)}: now in use; "
-                 "^s saves it")
+                 + f" after {cp.seconds:.1f} s, {held_text(self.cfg, cp)}: now in use"
+                 + ("" if served() else "; ^s saves it"))
         self.use_now()
 
     def stopped(self, why: str) -> None:
@@ -310,6 +310,27 @@ class TrainPanel(SessionView, Vertical):
         self.query_one("#train-save", Button).disabled = self.model is None
         for widget in self.query("#train-form Select, #train-form Input"):
             widget.disabled = running
+
+
+def cores_text() -> str:
+    """The cores a run trains on: all but one, or in a browser's session one, below the
+    sessions' priority (served.pinned_run)."""
+    from ..training import CORES
+
+    return ("one core, below the sessions" if served()
+            else f"{max(1, CORES - 1)} of {CORES} cores")
+
+
+def served_panel(panel: TrainPanel) -> None:
+    """In a browser tab: the panel's key is f8 (a browser keeps ctrl+t), its title shows the
+    server's training limits, and no save is offered (the file would be the teacher's)."""
+    if not served():
+        return
+    bounds = limits()
+    panel.border_title = "train a model (f8) · " + (
+        bounds.describe() if bounds is not None else "off on this server")
+    panel.border_subtitle = "Enter start · Esc cancel · ^u use"
+    panel.query_one("#train-save", Button).display = False
 
 
 def progress_text(cfg, cp) -> str:
