@@ -109,7 +109,7 @@ class Tab:
     """One browser tab, scripted: `open`, `type`, `screen_text`, `wait_for`, `close`."""
 
     def __init__(self, port: int, width: int = 80, height: int = 24,
-                 token: str | None = None) -> None:
+                 token: str | None = None, receive_buffer: int | None = None) -> None:
         import pyte
 
         from .terminal import clamp_size
@@ -122,12 +122,23 @@ class Tab:
         self._fed = 0  # bytes of `raw` the screen has read
         self.version = 0  # bumped with each frame: a wait looks again only when it changed
         self.ws = None
+        self.close_reason: str | None = None  # set when the server closes with a reason
+        self.receive_buffer = receive_buffer  # bytes: a small one makes a slow reader quickly
         self._http = self._reader = None
 
     async def open(self) -> "Tab":
         import aiohttp
 
-        self._http = aiohttp.ClientSession()
+        connector = None
+        if self.receive_buffer is not None:
+            def small(addr_info) -> socket.socket:
+                family, kind, proto, _name, _address = addr_info
+                sock = socket.socket(family, kind, proto)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+                return sock
+
+            connector = aiohttp.TCPConnector(socket_factory=small)
+        self._http = aiohttp.ClientSession(connector=connector)
         self.ws = await self._http.ws_connect(self.url)
         self._reader = asyncio.create_task(self._read())
         return self
@@ -135,10 +146,29 @@ class Tab:
     async def _read(self) -> None:
         import aiohttp
 
-        async for message in self.ws:
+        while True:
+            message = await self.ws.receive()
             if message.type == aiohttp.WSMsgType.BINARY:
                 self.raw += message.data  # read into the screen when it is looked at
                 self.version += 1
+            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
+                                  aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                if message.type == aiohttp.WSMsgType.CLOSE:
+                    self.close_reason = message.extra or ""  # the server's sentence, if any
+                return
+
+    def stop_reading(self) -> None:
+        """Read nothing more: once aiohttp's buffer is full, the server's sends wait (a tab
+        that stopped reading)."""
+        if self._reader is not None:
+            self._reader.cancel()
+
+    async def drop(self) -> None:
+        """Drop the connection without a closing handshake, as a tab killed or cut off does."""
+        if self._reader is not None:
+            self._reader.cancel()
+        if self._http is not None:
+            await self._http.close()  # closes its connections: the server sees them go
 
     def lines(self) -> list[str]:
         if self._fed < len(self.raw):  # pyte is slow: thirty tabs fed on every frame were

@@ -5,9 +5,16 @@ Starts `echo-tui serve` on a free loopback port and opens `--sessions` scripted 
 session: the time from opening the tab to its first echoed key (the app started, a key typed,
 its echo on the tab's screen), the keys per second while every tab types at once (each key
 waited for until the app's answer to it arrives; the screens are checked after), and the
-memory of its app process; in all: the
-server's sessions' memory, and the processes before and after (a closed tab must leave none).
-Needs the [serve] and [test] extras (textual-serve, pyte).
+memory of its app process: resident (RSS), its own (USS: pages no other process shares) and
+its share (PSS: each shared page divided among the processes sharing it, so the PSS of every
+process of the room adds up to the memory the room takes). The room's total is the PSS of the
+sessions, their preloaded parent and the server. Then, with the room still open, one hostile
+tab asks for a 100,000 by 100,000 terminal (at connect and by message), pastes a megabyte
+with escapes in it and resizes without pause, while its process's resident memory is sampled; and a
+fresh tab opens meanwhile: the seconds until its page answers and its app is drawn. The
+processes before and after are counted (a closed tab must leave none). The machine's load
+average is given, at the start and the end. Needs the [serve] and [test] extras (textual-serve,
+pyte).
 """
 
 from __future__ import annotations
@@ -15,13 +22,42 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
+import urllib.request
 
-from .room import Tab, rss_mb, server, sessions_of
+from .room import Tab, rss_mb, server, sessions_of, tail
 
 TIMEOUT_S = 300.0  # the whole room, opened and typed: a bound, not a target
+HOSTILE_S = 6.0  # how long the hostile tab attacks
+
+
+def smaps_mb(pid: int) -> dict[str, float]:
+    """{'uss', 'pss', 'rss'} of a process in MB (0s once it has gone)."""
+    fields = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) >= 2 and parts[1].isdigit():
+                    fields[parts[0].rstrip(":")] = int(parts[1]) / 1024
+    except OSError:
+        pass
+    return {"uss": fields.get("Private_Clean", 0.0) + fields.get("Private_Dirty", 0.0),
+            "pss": fields.get("Pss", 0.0), "rss": fields.get("Rss", 0.0)}
+
+
+def parent_of(pids: list[int]) -> int | None:
+    """The sessions' preloaded parent (their common parent process)."""
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+    return None
 
 
 async def one_tab(port: int, keys: str, echoed: list, start_gate: asyncio.Event) -> dict:
@@ -47,10 +83,48 @@ async def one_tab(port: int, keys: str, echoed: list, start_gate: asyncio.Event)
             "typed_ok": tab.typed_line() == keys}
 
 
-async def room(sessions: int, n_keys: int) -> dict:
+async def hostile(port: int, server_pid: int, seconds: float) -> dict:
+    """One tab attacks while a fresh one opens: the attacker's process's peak resident memory,
+    and how soon the server answers the fresh tab (its page, then its app drawn)."""
+    before = set(sessions_of(server_pid))
+    bad = await Tab(port, 100_000, 100_000).open()
+    await bad.wait_for(lambda t: "│ typed " in t.text(), timeout=TIMEOUT_S)
+    (pid,) = set(sessions_of(server_pid)) - before or {0}
+    peak, end = 0.0, time.monotonic() + seconds
+
+    async def attack() -> None:
+        # a megabyte of text, ESC and ctrl+q in it (2.7 MB as the page's JSON sends it)
+        paste = "\x1b[200~" + ("abc\x1b\x11def\x1b[A" * 90_000)[:1_000_000] + "\x1b[201~"
+        await bad.send(paste)
+        k = 0
+        while time.monotonic() < end:
+            k += 1
+            size = {"width": 100_000 - k, "height": 100_000}
+            await bad.ws.send_str(json.dumps(["resize", size]))
+            await asyncio.sleep(0.005)
+
+    attacking = asyncio.ensure_future(attack())
+    await asyncio.sleep(min(1.0, seconds / 2))  # the attack under way
+    t0 = time.monotonic()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30):
+        page = time.monotonic() - t0
+    fresh = await Tab(port).open()
+    await fresh.wait_for(lambda t: "│ typed " in t.text(), timeout=TIMEOUT_S)
+    drawn = time.monotonic() - t0
+    while time.monotonic() < end:
+        peak = max(peak, rss_mb(pid) if pid else 0.0)
+        await asyncio.sleep(0.05)
+    await attacking
+    peak = max(peak, rss_mb(pid) if pid else 0.0)
+    await asyncio.gather(bad.close(), fresh.close())
+    return {"hostile_peak_mb": peak, "fresh_page_s": page, "fresh_tab_answer_s": drawn}
+
+
+async def room(sessions: int, n_keys: int, hostile_s: float = HOSTILE_S) -> dict:
     import random
 
-    with server("--max-sessions", str(sessions)) as (proc, port):
+    load_before = os.getloadavg()
+    with server("--max-sessions", str(sessions + 2)) as (proc, port):
         before = sessions_of(proc.pid)
         gate = asyncio.Event()
         rng = random.Random(0)
@@ -70,11 +144,12 @@ async def room(sessions: int, n_keys: int) -> dict:
         results = [r for r in outcomes if not isinstance(r, BaseException)]
         failed = [r for r in outcomes if isinstance(r, BaseException)]
         if failed:
-            from .room import tail
-
             print(tail(proc.log, 4000), file=sys.stderr)
         pids = sessions_of(proc.pid)
-        memory = [rss_mb(pid) for pid in pids]
+        memory = [smaps_mb(pid) for pid in pids]
+        parent = parent_of(pids)
+        overhead = [smaps_mb(p)["pss"] for p in (parent, proc.pid) if p is not None]
+        attacked = await hostile(port, proc.pid, hostile_s)
         await asyncio.gather(*(r["tab"].close() for r in results))
         end = time.monotonic() + 30
         while sessions_of(proc.pid) and time.monotonic() < end:
@@ -82,8 +157,14 @@ async def room(sessions: int, n_keys: int) -> dict:
         after = sessions_of(proc.pid)
     first = [r["first_echo_s"] for r in results] or [float("nan")]
     rates = [r["keys_per_s"] for r in results] or [float("nan")]
+
+    def median(key: str) -> float:
+        return statistics.median(m[key] for m in memory) if memory else 0.0
+
     return {
         "sessions": sessions, "keys_per_session": n_keys,
+        "load_average_before": round(load_before[0], 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
         "processes_before": len(before), "processes_while_open": len(pids),
         "processes_after": len(after),
         "sessions_failed": len(failed),
@@ -91,8 +172,12 @@ async def room(sessions: int, n_keys: int) -> dict:
         "all_typed_right": all(r["typed_ok"] for r in results),
         "first_echo_s_median": statistics.median(first), "first_echo_s_max": max(first),
         "keys_per_s_median": statistics.median(rates), "keys_per_s_min": min(rates),
-        "memory_mb_per_session_median": statistics.median(memory) if memory else 0.0,
-        "memory_mb_all_sessions": sum(memory),
+        "rss_mb_per_session_median": median("rss"),
+        "uss_mb_per_session_median": median("uss"),
+        "pss_mb_per_session_median": median("pss"),
+        "pss_mb_all_sessions": sum(m["pss"] for m in memory),
+        "room_mb": sum(m["pss"] for m in memory) + sum(overhead),
+        **attacked,
     }
 
 

@@ -58,7 +58,6 @@ class Room:
         self.download_manager = download_manager
         self.tabs: dict[int, TabSession] = {}
         self.numbered = 0
-        self.trainer: TabSession | None = None  # the session whose run holds the slot
         self._forking = asyncio.Lock()
 
     @property
@@ -81,13 +80,6 @@ class Room:
 
         async with self._forking:  # one request at a time: the forkserver forks one at a time
             return await AppProcess.fork(self.start, width, height)
-
-    def training_started(self, tab: TabSession) -> None:
-        self.trainer = tab
-
-    def training_ended(self, tab: TabSession, why: str) -> None:
-        if self.trainer is tab:
-            self.trainer = None
 
     def log(self, line: str) -> None:
         print(f"echo-tui serve: {line}", file=sys.stderr, flush=True)

@@ -212,15 +212,12 @@ class TabSession:
                 event = str(report.pop("event"))
             except (ValueError, KeyError, AttributeError):
                 continue
-            if event == "training started":
-                self.training = ", ".join(f"{k} {v}" for k, v in report.items())
-                self.room.training_started(self)
-            elif event == "training ended":
-                self.room.training_ended(self, str(report.get("why", "")))
-                self.training = None
-            self.room.log(one_line(f"session {self.number}: {event}"
-                                   + (f" ({', '.join(f'{k} {v}' for k, v in report.items())})"
-                                      if report else "")))
+            said = ", ".join(f"{k} {v}" for k, v in report.items() if k != "why")
+            if event in ("training started", "training ended"):
+                self.training = said if event == "training started" else None
+            self.room.log(one_line(f"session {self.number}: {event}" + (f" ({said})" if said
+                                                                         else "")
+                                   + (f": {report['why']}" if "why" in report else "")))
 
     # -- the end ---------------------------------------------------------------------------------
     def sentence(self) -> str:
@@ -233,7 +230,6 @@ class TabSession:
         """The log's line, then the close frame with the page's sentence."""
         word = ENDS.get(self.reason or "closed", ENDS["closed"])[0]
         if self.training is not None:
-            self.room.training_ended(self, "its session ended")
             word += ", its training run with it"
         self.room.log(one_line(f"session {self.number} ended after "
                                f"{minutes_or_seconds(time.monotonic() - self.started)}: {word}"

@@ -98,10 +98,8 @@ class TrainingLimits:
 
     def describe(self) -> str:
         """As the panel shows them: 'hidden ≤ 256 · delay ≤ 16 · 5 min a run'."""
-        from .describe import minutes_or_seconds
-
-        return (f"hidden ≤ {self.hidden} · delay ≤ {self.delay} · "
-                f"{minutes_or_seconds(60 * self.minutes)} a run")
+        time = f"{self.minutes:g} min" if self.minutes >= 1 else f"{60 * self.minutes:.0f} s"
+        return f"hidden ≤ {self.hidden} · delay ≤ {self.delay} · {time} a run"
 
     def refusal(self, cfg) -> str | None:
         """The sentence refusing a run of `cfg` that asks for more than these, else None."""
@@ -158,6 +156,7 @@ class SlotRun:
     def __init__(self, run, fd: int, seconds: float | None = None) -> None:
         self.run, self._fd = run, fd
         self.deadline = time.monotonic() + seconds + GRACE_S if seconds is not None else None
+        self._stopping: str | None = None  # why it is being stopped, once it is
 
     def get(self, timeout: float = 0.0):
         from .training import Checked, Failed
@@ -168,7 +167,7 @@ class SlotRun:
                           "checked stays (^u uses it)")
         message = self.run.get(timeout=timeout)
         if isinstance(message, Failed):
-            self._release("failed")  # the next session may train
+            self._release(self._stopping or "failed")  # the next session may train
         elif message is not None and not isinstance(message, Checked):
             cp = message.checkpoint
             self._release("target reached" if cp is not None and cp.reached else "its time "
@@ -176,6 +175,7 @@ class SlotRun:
         return message
 
     def cancel(self, why: str = "cancelled") -> None:
+        self._stopping = why  # its child's end, which the relay may see first, is this
         self.run.cancel()
         self._release(why)
 

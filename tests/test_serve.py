@@ -1,9 +1,17 @@
-"""`echo-tui serve`: each tab its own session, a full room says so, a closed tab leaves no
-process behind; what a browser session may not do on the teacher's machine is refused."""
+"""`echo-tui serve` through the server, with scripted tabs speaking the page's protocol: each tab
+its own session, forked from a preloaded parent that runs one thread; a full room says so; what
+a hostile tab sends (a huge terminal, a paste full of escapes, a socket it stops reading, a
+storm of opening and dropping) leaves the other tabs, the server and the machine as they were;
+however a tab ends, its process goes, and the log says why."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import re
+import signal
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -13,35 +21,158 @@ import pytest
 pytest.importorskip("textual_serve", reason="echo-tui serve needs the [serve] extra")
 pytest.importorskip("pyte", reason="the scripted tabs read the screen with pyte")
 
-from echo_tui import served  # noqa: E402
-from echo_tui.room import Tab, server, sessions_of  # noqa: E402
-from echo_tui.serve import main as serve_main  # noqa: E402
-from echo_tui.serve import public_url, reach  # noqa: E402
+from echo_tui.room import Tab, rss_mb, server, sessions_of, tail  # noqa: E402
+from echo_tui.terminal import MAX_COLUMNS, MAX_ROWS  # noqa: E402
+
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 
 
 def ready(tab: Tab) -> bool:
     return any("│ typed " in line for line in tab.lines())
 
 
-async def until_gone(pid: int, timeout: float = 10.0) -> None:
+async def until(check, what: str, timeout: float = 15.0) -> None:
     end = time.monotonic() + timeout
-    while sessions_of(pid):
-        assert time.monotonic() < end, f"sessions left: {sessions_of(pid)}"
-        await asyncio.sleep(0.1)
+    while not check():
+        assert time.monotonic() < end, f"no {what} within {timeout:g} s"
+        await asyncio.sleep(0.05)
 
 
-async def test_each_tab_is_its_own_session():
+def log_lines(proc) -> list[str]:
+    return [line for line in tail(proc.log, 20_000).splitlines()
+            if line.startswith("echo-tui serve: session")]
+
+
+@pytest.fixture(scope="module")
+def room():
+    """One server for this module's tests (each starts from an empty room)."""
     with server("--max-sessions", "3") as (proc, port):
-        a, b = Tab(port), Tab(port)
-        await asyncio.gather(a.open(), b.open())
-        await asyncio.gather(a.wait_for(ready), b.wait_for(ready))
-        assert len(sessions_of(proc.pid)) == 2
-        await asyncio.gather(a.type("alpha"), b.type("bravo"))
-        await a.wait_for(lambda t: t.typed_line() == "alpha")
-        await b.wait_for(lambda t: t.typed_line() == "bravo")
-        assert "bravo" not in a.text() and "alpha" not in b.text()
-        await asyncio.gather(a.close(), b.close())
-        await until_gone(proc.pid)
+        yield proc, port
+
+
+async def test_each_tab_is_its_own_session_forked_from_a_one_thread_parent(room):
+    proc, port = room
+    a, b = Tab(port), Tab(port)
+    await asyncio.gather(a.open(), b.open())
+    await asyncio.gather(a.wait_for(ready), b.wait_for(ready))
+    pids = sessions_of(proc.pid)
+    assert len(pids) == 2
+    parents = {int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+               for pid in pids}
+    assert len(parents) == 1  # both forks of the one preloaded parent
+    (parent,) = parents
+    assert len(os.listdir(f"/proc/{parent}/task")) == 1  # it started no thread pool
+    assert {open(f"/proc/{pid}/comm").read().strip() for pid in pids} == {"echo-gru tab"}
+    await asyncio.gather(a.type("alpha"), b.type("bravo"))
+    await a.wait_for(lambda t: t.typed_line() == "alpha")
+    await b.wait_for(lambda t: t.typed_line() == "bravo")
+    assert "bravo" not in a.text() and "alpha" not in b.text()
+    await asyncio.gather(a.close(), b.close())
+    await until(lambda: not sessions_of(proc.pid), "end of both sessions")
+    ended = [line for line in log_lines(proc) if " ended after " in line]
+    assert len(ended) >= 2 and all(line.endswith(": closed") for line in ended[-2:]), ended
+
+
+async def test_a_paste_is_text_whatever_it_holds(room):
+    """ESC inside a paste is a character, never a key: ctrl+q does not end the session,
+    ctrl+r does not reset it, an arrow's sequence is not reordered."""
+    proc, port = room
+    tab = await Tab(port).open()
+    await tab.wait_for(ready)
+    await tab.type("mn")
+    await tab.wait_for(lambda t: t.typed_line() == "mn")
+    await tab.send(f"{PASTE_START}abc\x1b\x11def{PASTE_END}")  # ESC, ctrl+q
+    await tab.send(f"{PASTE_START}xyz\x1b\x12uvw{PASTE_END}")  # ESC, ctrl+r
+    await tab.send(f"{PASTE_START}ab\x1b[Acd{PASTE_END}")  # ESC [ A: the up arrow's sequence
+    await tab.type("!")
+    # the text model reads '[' and 'A': they are steps; ESC and the controls are kept, no step
+    await tab.wait_for(lambda t: t.typed_line() == "mnabcdefxyzuvwab[Acd!")
+    assert sessions_of(proc.pid), "the paste ended the session"
+    await tab.close()
+    await until(lambda: not sessions_of(proc.pid), "the session's end")
+
+
+async def test_a_huge_terminal_is_clamped_by_query_and_by_message(room):
+    proc, port = room
+    bomb = await Tab(port, 100_000, 100_000).open()  # asked for at connect
+    await bomb.wait_for(ready)
+    (pid,) = sessions_of(proc.pid)
+    await bomb.ws.send_str(json.dumps(["resize", {"width": 100_000, "height": 100_000}]))
+    for width in range(1, 60):  # a storm of resizes: the latest reaches the app, at a pace
+        await bomb.ws.send_str(json.dumps(["resize", {"width": 10 ** width, "height": -1}]))
+    await bomb.ws.send_str(json.dumps(["resize", {"width": "wide", "height": None}]))
+    await bomb.ws.send_str(json.dumps(["resize", {"width": 100_000, "height": 100_000}]))
+    await bomb.type("ok")
+    await bomb.wait_for(lambda t: t.typed_line() == "ok")
+    # the app draws at the clamped size: its status line reaches the last clamped row
+    assert bomb.screen.columns == MAX_COLUMNS and bomb.screen.lines == MAX_ROWS
+    await bomb.wait_for(lambda t: "acc" in t.lines()[MAX_ROWS - 2])
+    assert rss_mb(pid) < 500, f"a clamped session holds {rss_mb(pid):.0f} MB"
+    fresh = await Tab(port).open()  # the server answers another tab meanwhile
+    await fresh.wait_for(ready, timeout=10)
+    await asyncio.gather(bomb.close(), fresh.close())
+    await until(lambda: not sessions_of(proc.pid), "the sessions' end")
+
+
+async def test_a_tab_that_stops_reading_then_drops_leaves_no_process(room):
+    proc, port = room
+    slow = await Tab(port, 200, 60, receive_buffer=4096).open()
+    await slow.wait_for(ready)
+    _, client_port = slow.ws.get_extra_info("sockname")[:2]
+    slow.stop_reading()
+    k = 0
+    # frames the tab no longer reads (f4 redraws the screen) until the server holds 512 KiB it
+    # cannot send: its sends wait on the tab
+    while _unsent(port, client_port) < 512 * 1024:
+        await slow.send("\x1bOS" + PASTE_START + "long line of text " * 30 + PASTE_END)
+        k += 1
+        assert k < 1000, "the server's sends never backed up"
+        await asyncio.sleep(0.01)
+    assert sessions_of(proc.pid)
+    await slow.drop()
+    await until(lambda: not sessions_of(proc.pid), "the slow tab's process to end", 20)
+    assert re.search(r"session \d+ ended after \d+ s: closed$", log_lines(proc)[-1])
+
+
+def _unsent(server_port: int, client_port: int) -> int:
+    """Bytes the server's socket to the client at `client_port` holds unsent (/proc/net/tcp)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                local, remote = fields[1].rsplit(":", 1)[1], fields[2].rsplit(":", 1)[1]
+                if (int(local, 16), int(remote, 16)) == (server_port, client_port):
+                    return int(fields[4].split(":")[0], 16)
+    return 0
+
+
+async def test_rapid_open_and_drop_never_exceeds_the_room():
+    with server("--max-sessions", "2") as (proc, port):
+        most, stop = [0], threading.Event()
+
+        def count() -> None:
+            while not stop.is_set():
+                most[0] = max(most[0], len(sessions_of(proc.pid)))
+                time.sleep(0.002)
+
+        counter = threading.Thread(target=count)
+        counter.start()
+        try:
+            for cycle in range(16):  # three tabs for two places, dropped at once or once up
+                tabs = [Tab(port) for _ in range(3)]
+                await asyncio.gather(*(t.open() for t in tabs))
+                if cycle % 2:
+                    await asyncio.wait([asyncio.ensure_future(t.wait_for(ready, timeout=20))
+                                        for t in tabs], return_when=asyncio.ALL_COMPLETED)
+                await asyncio.gather(*(t.drop() for t in tabs))
+            await until(lambda: not sessions_of(proc.pid), "the room to empty", 30)
+        finally:
+            stop.set()
+            counter.join()
+        assert 0 < most[0] <= 2
+        last = await Tab(port).open()  # the room still opens
+        await last.wait_for(ready)
+        await last.close()
 
 
 async def test_a_full_room_says_so_and_the_next_gets_in_when_one_leaves():
@@ -55,7 +186,7 @@ async def test_a_full_room_says_so_and_the_next_gets_in_when_one_leaves():
         await late.wait_for(lambda t: "The room is full" in t.text(), timeout=10)
         await late.close()
         await first.close()
-        await until_gone(proc.pid)
+        await until(lambda: not sessions_of(proc.pid), "the first tab's process to end")
         # the place is free once the server has finished with the closed tab: within seconds
         end = time.monotonic() + 10
         while True:
@@ -71,27 +202,57 @@ async def test_a_full_room_says_so_and_the_next_gets_in_when_one_leaves():
         await again.close()
 
 
-async def test_a_tab_closed_mid_paste_or_mid_training_leaves_no_process():
-    with server("--max-sessions", "2") as (proc, port):
-        pasting = await Tab(port).open()
-        await pasting.wait_for(ready)
-        await pasting.send("\x1b[200~" + "abcdefgh" * 12_500 + "\x1b[201~")  # a bracketed paste
-        await pasting.wait_for(lambda t: "feeding the paste" in t.text() or
-                               t.typed_line().endswith("h"))
-        await pasting.close()
-        training = await Tab(port, 100, 40).open()
-        await training.wait_for(ready)
-        await training.send("\x14")  # ctrl+t: the training panel
-        await training.wait_for(lambda t: "Train a model" in t.text() or "start" in t.text())
-        await training.send("\r")  # Enter: start with the recipe as filled in
-        await training.wait_for(lambda t: "training" in t.text().lower() and
-                                any(_is_training(pid) for pid in _descendants(proc.pid)),
-                                timeout=60)
-        await training.close()
-        end = time.monotonic() + 10
-        while _descendants(proc.pid):
-            assert time.monotonic() < end, [_cmd(p) for p in _descendants(proc.pid)]
-            await asyncio.sleep(0.1)
+async def test_a_session_that_quits_or_dies_ends_with_a_sentence_and_a_log_line(room):
+    proc, port = room
+    quitting = await Tab(port).open()
+    await quitting.wait_for(ready)
+    await quitting.send("\x1b[21~")  # f10: quit, in a browser (Firefox keeps ctrl+q)
+    await until(lambda: quitting.close_reason is not None, "the page's close")
+    assert quitting.close_reason == "You ended this session. Restart opens a new one."
+    dying = await Tab(port).open()
+    await dying.wait_for(ready)
+    (pid,) = sessions_of(proc.pid)
+    os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
+    await until(lambda: dying.close_reason is not None, "the page's close")
+    assert dying.close_reason == ("This session ended: its app stopped with an error (the "
+                                  "server's log has it). Restart opens a new one.")
+    ended = [line for line in log_lines(proc) if " ended after " in line][-2:]
+    assert re.fullmatch(r"echo-tui serve: session \d+ ended after \d+ s: quit \(ctrl\+q\)",
+                        ended[0]), ended
+    assert re.fullmatch(r"echo-tui serve: session \d+ ended after \d+ s: crashed \(exit "
+                        r"status -9: .*\)", ended[1]), ended
+    await until(lambda: not sessions_of(proc.pid), "the sessions' end")
+    fresh = await Tab(port).open()  # the room goes on
+    await fresh.wait_for(ready)
+    await asyncio.gather(fresh.close(), quitting.close(), dying.close())
+
+
+async def test_a_tab_closed_mid_paste_or_mid_training_leaves_no_process(room):
+    proc, port = room
+    pasting = await Tab(port).open()
+    await pasting.wait_for(ready)
+    await pasting.send(PASTE_START + "abcdefgh" * 12_500 + PASTE_END)
+    await pasting.wait_for(lambda t: "feeding the paste" in t.text() or
+                           t.typed_line().endswith("h"))
+    await pasting.close()
+    training = await Tab(port, 100, 40).open()
+    await training.wait_for(ready)
+    await training.send("\x1b[19~")  # f8: the training panel (a browser keeps ctrl+t)
+    await training.wait_for(lambda t: "train a model (f8)" in t.text())
+    await training.send("\r")  # Enter: start with the recipe as filled in
+    await training.wait_for(lambda t: "on one core, below the sessions" in t.text())
+    await until(lambda: any(_training(pid) for pid in _descendants(proc.pid)),
+                "the training child", 30)
+    (child,) = [pid for pid in _descendants(proc.pid) if _training(pid)]
+    one_core = {max(os.sched_getaffinity(proc.pid))}
+    try:  # as it starts: one core, the last, at the lowest priority
+        await until(lambda: os.sched_getaffinity(child) == one_core, "the child on one core")
+        assert os.getpriority(os.PRIO_PROCESS, child) == 19
+    except ProcessLookupError:
+        pass  # it failed already: the panel says so, and the test is of its end
+    await training.close()
+    await until(lambda: not sessions_of(proc.pid) and not any(
+        _training(pid) for pid in _descendants(proc.pid)), "the sessions and their training")
 
 
 def _descendants(pid: int) -> list[int]:
@@ -107,81 +268,9 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def _cmd(pid: int) -> str:
+def _training(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
+            return b"echo_tui.served" in f.read()
     except OSError:
-        return ""
-
-
-def _is_training(pid: int) -> bool:
-    return "echo_tui.training" in _cmd(pid)
-
-
-# -- what a browser session may not do ------------------------------------------------------
-
-def test_a_served_session_refuses_what_would_touch_the_teachers_machine(monkeypatch):
-    monkeypatch.delenv(served.SERVED, raising=False)
-    assert served.refusal("save") is None
-    monkeypatch.setenv(served.SERVED, "1")
-    assert served.refusal("save") == ("saving is off in a browser session: the file would be "
-                                      "written on the teacher's machine")
-    assert served.refusal("open").startswith("opening a file is off in a browser session")
-    assert served.refusal("export").startswith("exporting is off in a browser session")
-
-
-class FakeRun:
-    def __init__(self):
-        self.messages, self.cancelled = [], False
-
-    def get(self, timeout=0.0):
-        return self.messages.pop(0) if self.messages else None
-
-    def cancel(self):
-        self.cancelled = True
-
-
-def test_one_training_run_at_a_time_server_wide(tmp_path, monkeypatch):
-    from echo_tui.training import Failed, Finished
-
-    monkeypatch.setenv(served.TRAINING, str(tmp_path / "training.lock"))
-    first = served.served_run(None, start=lambda cfg: FakeRun())
-    assert isinstance(first, served.SlotRun)
-    second = served.served_run(None, start=lambda cfg: FakeRun())
-    said = second.get()
-    assert isinstance(said, Failed) and said.text == (
-        "another session is training now (one run at a time on this server): try again when "
-        "it ends")
-    first.run.messages.append(Finished(None))
-    assert isinstance(first.get(), Finished)  # the run ended: the slot is free again
-    third = served.served_run(None, start=lambda cfg: FakeRun())
-    assert isinstance(third, served.SlotRun)
-    third.cancel()
-    assert third.run.cancelled
-    monkeypatch.setenv(served.TRAINING, "off")
-    off = served.served_run(None, start=lambda cfg: FakeRun()).get()
-    assert off.text.startswith("training is off on this server")
-
-
-def test_the_command_says_who_can_reach_it_and_refuses_bad_settings(capsys):
-    assert reach("127.0.0.1") is None and reach("localhost") is None and reach("::1") is None
-    assert reach("0.0.0.0") == (
-        "echo-tui serve: listening on 0.0.0.0, not only this machine: anyone who can reach it "
-        "on the network can open a session and type into the network")
-    assert public_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
-    assert public_url("0.0.0.0", 8000, "http://class.example:80/") == "http://class.example:80"
-    assert not public_url("0.0.0.0", 8000).startswith("http://0.0.0.0")  # no browser gets there
-    assert serve_main(["--max-sessions", "0"]) == 2
-    assert capsys.readouterr().err == "echo-tui serve: --max-sessions 0 must be at least 1\n"
-
-
-def test_the_load_benchmark_measures_a_small_room():
-    from echo_tui.serve_bench import room
-
-    result = asyncio.run(room(2, 4))
-    assert result["sessions_failed"] == 0 and result["all_typed_right"]
-    assert (result["processes_while_open"], result["processes_after"]) == (2, 0)
-    assert 0 < result["first_echo_s_median"] <= result["first_echo_s_max"]
-    assert 0 < result["keys_per_s_min"] <= result["keys_per_s_median"]
-    assert result["memory_mb_all_sessions"] >= 2 * result["memory_mb_per_session_median"] * 0.9
+        return False

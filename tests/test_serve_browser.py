@@ -1,5 +1,7 @@
-"""`echo-tui serve` in a real browser: headless Chromium loads textual-serve's page, types into
-its xterm.js terminal, and the app's echo comes back; closing the tab ends its app process.
+"""`echo-tui serve` in a real browser: headless Chromium loads the served page, types into its
+xterm.js terminal with real key events, and the app's echo comes back; closing the tab ends its
+app process. The keys a served session offers reach it (f8 trains; ctrl+t, which Chromium keeps
+for a new tab, is not offered), and a session's end is said on the page.
 
 xterm.js draws on a canvas, so the page's DOM has no text to read. Instead a script injected
 before the page loads records what its WebSocket receives (the app's terminal output) and the
@@ -41,6 +43,7 @@ RECORDER = r"""
     return btoa(text);
   };
   const Native = window.WebSocket;
+  const sent = window.__echoGruSent = [];
   class Recording extends Native {
     constructor(url, protocols) {
       super(url, protocols);
@@ -59,6 +62,9 @@ RECORDER = r"""
       });
     }
     send(data) {
+      if (typeof data === "string" && data.startsWith('["stdin"')) {
+        sent.push(data);
+      }
       if (typeof data === "string" && data.startsWith('["resize"')) {
         try {
           const [, {width, height}] = JSON.parse(data);
@@ -130,35 +136,51 @@ def echoes(dots: int, start: str):
     return check
 
 
-async def test_served_app_echoes_in_chromium_and_ends_with_its_tab():
+async def open_page(browser: Browser, port: int) -> PageTerminal:
+    """The served page, loaded and recorded, its app drawn, its terminal focused."""
+    await browser.send("Page.enable")
+    await browser.send("Page.addScriptToEvaluateOnNewDocument", source=RECORDER)
+    # wide enough for an 80-column terminal, so the app's layout is the usual one
+    await browser.send("Emulation.setDeviceMetricsOverride", width=1200, height=800,
+                       deviceScaleFactor=1, mobile=False)
+    await browser.send("Page.navigate", url=f"http://127.0.0.1:{port}/")
+    term = PageTerminal(browser)
+    await term.wait_for("app", lambda t: t.after("│ typed") is not None)
+    # xterm.js reads keys from its hidden textarea: focus it, as a click would
+    await browser.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
+    return term
+
+
+async def press(browser: Browser, key: str, code: str, vk: int, modifiers: int = 0) -> None:
+    """A real key event, down and up, as a keyboard sends it (modifiers: 2 is ctrl)."""
+    event = dict(key=key, code=code, windowsVirtualKeyCode=vk, nativeVirtualKeyCode=vk,
+                 modifiers=modifiers)
+    await browser.send("Input.dispatchKeyEvent", type="rawKeyDown", **event)
+    await browser.send("Input.dispatchKeyEvent", type="keyUp", **event)
+
+
+def chromium_or_skip() -> str:
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("no Chromium: apt-get install chromium")
+    return chromium
+
+
+async def test_served_app_echoes_in_chromium_and_ends_with_its_tab():
+    chromium = chromium_or_skip()
     with server("--max-sessions", "2") as (serving, port):
         async with Browser(chromium) as browser:
-            await browser.send("Page.enable")
-            await browser.send("Page.addScriptToEvaluateOnNewDocument", source=RECORDER)
-            # wide enough for an 80-column terminal, so the app's layout is the usual one
-            await browser.send("Emulation.setDeviceMetricsOverride", width=1200, height=800,
-                               deviceScaleFactor=1, mobile=False)
-            await browser.send("Page.navigate", url=f"http://127.0.0.1:{port}/")
-            term = PageTerminal(browser)
-            await term.wait_for("app", lambda t: t.after("│ typed") is not None)
+            term = await open_page(browser, port)
             width = term.screen.columns
             assert width >= 80, f"the page's terminal is {width} columns:\n{term.text()}"
 
-            # xterm.js reads keys from its hidden textarea: focus it, as a click would
-            await browser.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
             await browser.send("Input.insertText", text=TEXT)
             await term.wait_for("typed text", lambda t: t.after("│ typed ") == "Hello,␣World!")
             await term.wait_for("echo at delay 8", echoes(8, "Hello"))
             assert term.after("│ typed ") == "Hello,␣World!", term.text()
             assert echoes(8, "Hello")(term), term.text()
 
-            key = dict(key="ArrowRight", code="ArrowRight", windowsVirtualKeyCode=39,
-                       nativeVirtualKeyCode=39)
-            await browser.send("Input.dispatchKeyEvent", type="rawKeyDown", **key)
-            await browser.send("Input.dispatchKeyEvent", type="keyUp", **key)
+            await press(browser, "ArrowRight", "ArrowRight", 39)
             await term.wait_for("delay 9", lambda t: any("· delay 9 ·" in line
                                                          for line in t.lines()))
             await term.wait_for("echo at delay 9", echoes(9, "Hell"))
@@ -169,3 +191,39 @@ async def test_served_app_echoes_in_chromium_and_ends_with_its_tab():
             while (left := sessions_of(serving.pid)) and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
             assert not left, f"app processes {left} outlived their closed tab"
+
+
+async def test_in_chromium_f8_trains_ctrl_t_is_not_offered_and_f10_ends_with_a_sentence():
+    chromium = chromium_or_skip()
+    with server("--max-sessions", "2") as (serving, port):
+        async with Browser(chromium) as browser:
+            term = await open_page(browser, port)
+            await term.wait_for("the footer", lambda t: any("f1 help" in line
+                                                            for line in t.lines()))
+            footer = next(line for line in term.lines() if "f1 help" in line)
+            assert "f8 train" in footer and "^t" not in footer, footer
+            sent = "(window.__echoGruSent || []).length"
+            before = await browser.evaluate(sent)
+            await press(browser, "t", "KeyT", 84, modifiers=2)  # ctrl+t: Chromium keeps it
+            await press(browser, "F8", "F8", 119)  # the key offered instead
+            await term.wait_for("the training panel", lambda t: any(
+                "train a model (f8) · hidden ≤ 256 · delay ≤ 16 · 5 min a run" in line
+                for line in t.lines()))
+            assert await browser.evaluate(sent) == before + 1, "ctrl+t reached the page"
+            await press(browser, "Enter", "Enter", 13)
+            await term.wait_for("the run starting", lambda t: any(
+                "on one core, below the sessions" in line for line in t.lines()))
+            await term.wait_for("the run's first check", lambda t: any(
+                "step 50 ·" in line for line in t.lines()), timeout_s=60)
+            await press(browser, "F10", "F10", 121)  # ends the session, not the browser
+            closed = ("document.body.classList.contains('-closed') && "
+                      "document.querySelector('.closed-dialog .message').textContent")
+            deadline = time.monotonic() + 10
+            while not (said := await browser.evaluate(closed)):
+                assert time.monotonic() < deadline, "the page never said its session ended"
+                await asyncio.sleep(0.1)
+            assert said == "You ended this session. Restart opens a new one."
+            deadline = time.monotonic() + 10
+            while sessions_of(serving.pid) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert not sessions_of(serving.pid)
