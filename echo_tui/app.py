@@ -279,10 +279,12 @@ def create_app(weights: str | Path | None = None, delay: int | None = None, **kw
     return EchoApp(weights, delay, **kwargs)
 
 
-def run_app(weights: str | None, delay: int | None, compare: str | None = None) -> int:
+def run_app(weights: str | None, delay: int | None, compare: str | None = None,
+            memory: bool = True) -> int:
     """Run the app on arguments already checked (`echo-tui`, and a served session, whose
-    server checked them once for every tab); its exit status."""
-    app = create_app(weights, delay, compare=compare)
+    server checked them once for every tab); its exit status. `memory`: the memory view shown
+    at start."""
+    app = create_app(weights, delay, compare=compare, memory=memory)
     app.run()
     if app.error:
         print(one_line(app.error), file=sys.stderr)

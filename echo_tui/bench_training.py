@@ -59,7 +59,7 @@ async def training_figures(sizes: dict, lesson: bool = False) -> dict:
             return plain()
 
         tapes.render = render
-        app.main.action_toggle_train()
+        await app.main.action_toggle_train()
         panel = app.main.query_one(TrainPanel)
         if lesson:  # a variable model on text: the form fills in the lesson recipe
             from textual.widgets import Select

@@ -89,6 +89,17 @@ def sessions_of(pid: int) -> list[int]:
     return found
 
 
+def parent_of_sessions(pid: int) -> int | None:
+    """The sessions' preloaded parent among `pid`'s children (the forkserver), or None."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(c) for c in f.read().split()]
+    except OSError:
+        return None
+    return next((c for c in children
+                 if any(b"multiprocessing.forkserver" in part for part in _cmdline(c))), None)
+
+
 def _cmdline(pid: int) -> list[bytes]:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -124,6 +135,7 @@ class Tab:
         self.ws = None
         self.close_reason: str | None = None  # set when the server closes with a reason
         self.receive_buffer = receive_buffer  # bytes: a small one makes a slow reader quickly
+        self._changed = asyncio.Event()  # set by the reader at each frame
         self._http = self._reader = None
 
     async def open(self) -> "Tab":
@@ -151,10 +163,12 @@ class Tab:
             if message.type == aiohttp.WSMsgType.BINARY:
                 self.raw += message.data  # read into the screen when it is looked at
                 self.version += 1
+                self._changed.set()
             elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING,
                                   aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
                 if message.type == aiohttp.WSMsgType.CLOSE:
                     self.close_reason = message.extra or ""  # the server's sentence, if any
+                self._changed.set()
                 return
 
     def stop_reading(self) -> None:
@@ -176,13 +190,22 @@ class Tab:
             self._fed = len(self.raw)
         return list(self.screen.display)
 
+    async def _next_frame(self, seconds: float) -> None:
+        """Until the next frame (or the end of the socket), or `seconds`: woken by the reader,
+        not by polling (thirty tabs polling took CPU from the sessions they measured)."""
+        self._changed.clear()
+        try:
+            await asyncio.wait_for(self._changed.wait(), max(0.0, seconds))
+        except asyncio.TimeoutError:
+            pass
+
     async def answered(self, since: int, timeout: float = 60.0) -> None:
         """Until a frame comes after frame number `since` (the app's answer to a key)."""
         end = time.monotonic() + timeout
         while self.version <= since:
-            if time.monotonic() > end:
+            if time.monotonic() > end or (self._reader is not None and self._reader.done()):
                 raise TimeoutError(f"no answer in {timeout:g} s")
-            await asyncio.sleep(0.002)
+            await self._next_frame(end - time.monotonic())
 
     def text(self) -> str:
         return "\n".join(line.rstrip() for line in self.lines())
@@ -207,7 +230,8 @@ class Tab:
                 why = self._reader.exception() if not self._reader.cancelled() else None
                 raise ConnectionError(f"the session ended ({why or self.ws.close_code}); the "
                                       f"screen:\n{self.text()}")
-            await asyncio.sleep(0.01)
+            if seen == self.version:
+                await self._next_frame(min(0.5, start + timeout - time.monotonic() + 0.01))
         return time.monotonic() - start
 
     def typed_line(self) -> str:

@@ -49,6 +49,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--memory-mb", type=float, default=DEFAULT_MEMORY_MB, metavar="MB",
                    help="a session's memory ceiling: past it, it ends, saying so (resident "
                         f"memory, default {DEFAULT_MEMORY_MB})")
+    p.add_argument("--memory-view", action="store_true",
+                   help="sessions open with the memory view shown, as the terminal app does "
+                        "(default: hidden, f2 shows it: redrawn at every key, it costs a room "
+                        "of 30 about as much as all the rest)")
     p.add_argument("--training", choices=["one", "off"], default="one",
                    help="one: a training run at a time server-wide; off: none")
     p.add_argument("--training-limit", metavar="hidden=N,delay=N,minutes=M",
@@ -160,7 +164,7 @@ def make_server(args, lock_dir: str, token: str | None):
     ctx.set_forkserver_preload([PRELOAD])
     weights = str(Path(args.weights).resolve()) if args.weights is not None else None
     data_limit = int(args.memory_mb * 2 ** 20)  # each session's backstop under the watch
-    room = {"start": session_starter(ctx, weights, args.delay, data_limit),
+    room = {"start": session_starter(ctx, weights, args.delay, data_limit, args.memory_view),
             "max_sessions": args.max_sessions, "memory_mb": args.memory_mb,
             "idle_s": 60 * args.idle_minutes if args.idle_minutes > 0 else None}
     return RoomServer(room, token=token, host=args.host, port=args.port, title="echo-gru",

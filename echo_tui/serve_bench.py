@@ -14,7 +14,9 @@ with escapes in it and resizes without pause, while its process's resident memor
 fresh tab opens meanwhile: the seconds until its page answers and its app is drawn. The
 processes before and after are counted (a closed tab must leave none). The machine's load
 average is given, at the start and the end. Needs the [serve] and [test] extras (textual-serve,
-pyte).
+pyte). While every tab types, it also gives the CPU milliseconds the whole room (this
+benchmark's tabs included) spent per key, and the cores it used: on a machine shared with other
+work, keys per second fall with the share of the cores the room gets, CPU per key much less.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import sys
 import time
 import urllib.request
 
-from .room import Tab, rss_mb, server, sessions_of, tail
+from .room import Tab, parent_of_sessions, rss_mb, server, sessions_of, tail
 
 TIMEOUT_S = 300.0  # the whole room, opened and typed: a bound, not a target
 HOSTILE_S = 6.0  # how long the hostile tab attacks
@@ -49,15 +51,17 @@ def smaps_mb(pid: int) -> dict[str, float]:
             "pss": fields.get("Pss", 0.0), "rss": fields.get("Rss", 0.0)}
 
 
-def parent_of(pids: list[int]) -> int | None:
-    """The sessions' preloaded parent (their common parent process)."""
+def cpu_s(pids) -> float:
+    """CPU seconds (user and system) the processes `pids` have used, this one's included."""
+    total = time.process_time()
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
-                return int(f.read().rsplit(")", 1)[1].split()[1])
-        except OSError:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
             continue
-    return None
+    return total
 
 
 async def one_tab(port: int, keys: str, echoed: list, start_gate: asyncio.Event) -> dict:
@@ -126,6 +130,9 @@ async def room(sessions: int, n_keys: int, hostile_s: float = HOSTILE_S) -> dict
     load_before = os.getloadavg()
     with server("--max-sessions", str(sessions + 2)) as (proc, port):
         before = sessions_of(proc.pid)
+        parent = parent_of_sessions(proc.pid)
+        steady = [p for p in (proc.pid, parent) if p is not None]
+        cpu_at_open = cpu_s(steady)
         gate = asyncio.Event()
         rng = random.Random(0)
         texts = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n_keys))
@@ -138,17 +145,20 @@ async def room(sessions: int, n_keys: int, hostile_s: float = HOSTILE_S) -> dict
             if any(t.done() and t.exception() for t in tasks):
                 break
             await asyncio.sleep(0.1)
+        room_pids = [*steady, *sessions_of(proc.pid)]
+        cpu_before, typing_from = cpu_s(room_pids), time.monotonic()
+        opening_cpu = cpu_before - cpu_at_open  # the sessions' whole CPU, from their fork
         gate.set()
         outcomes = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True),
                                           TIMEOUT_S)
+        typing_cpu, typing_s = cpu_s(room_pids) - cpu_before, time.monotonic() - typing_from
         results = [r for r in outcomes if not isinstance(r, BaseException)]
         failed = [r for r in outcomes if isinstance(r, BaseException)]
         if failed:
             print(tail(proc.log, 4000), file=sys.stderr)
         pids = sessions_of(proc.pid)
         memory = [smaps_mb(pid) for pid in pids]
-        parent = parent_of(pids)
-        overhead = [smaps_mb(p)["pss"] for p in (parent, proc.pid) if p is not None]
+        overhead = [smaps_mb(p)["pss"] for p in steady]
         attacked = await hostile(port, proc.pid, hostile_s)
         await asyncio.gather(*(r["tab"].close() for r in results))
         end = time.monotonic() + 30
@@ -171,7 +181,14 @@ async def room(sessions: int, n_keys: int, hostile_s: float = HOSTILE_S) -> dict
         "first_failure": str(failed[0]).splitlines()[0] if failed else None,
         "all_typed_right": all(r["typed_ok"] for r in results),
         "first_echo_s_median": statistics.median(first), "first_echo_s_max": max(first),
+        # the CPU the room spent opening a tab, to its first echo (the tab's side included)
+        "cpu_s_per_session_start": opening_cpu / max(1, sessions),
         "keys_per_s_median": statistics.median(rates), "keys_per_s_min": min(rates),
+        # the CPU the room (server, sessions, their parent, this benchmark's tabs) used per key
+        # while every tab typed, and the share of the machine's cores it got meanwhile: on a
+        # busy machine, keys/s falls with the share; this figure does not
+        "cpu_ms_per_key": 1000 * typing_cpu / max(1, len(results) * (n_keys - 1)),
+        "cores_used_while_typing": typing_cpu / max(typing_s, 1e-9),
         "rss_mb_per_session_median": median("rss"),
         "uss_mb_per_session_median": median("uss"),
         "pss_mb_per_session_median": median("pss"),

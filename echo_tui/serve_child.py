@@ -65,12 +65,12 @@ def probe() -> None:
 
 
 def run_session(stdio, report, width: int, height: int, weights: str | None,
-                delay: int | None, data_limit: int | None) -> None:
+                delay: int | None, data_limit: int | None, memory: bool = False) -> None:
     """A tab's app (in a fork of the preloaded parent): `stdio` are the pipes textual-serve's
     protocol runs over (the web driver's stdin, stdout, stderr), `report` the pipe for the
     session's events (served.report), `weights` and `delay` the app's (checked by the server);
     `data_limit`: the server's memory ceiling in bytes, set here as a backstop under its watch
-    (`_limit_data`)."""
+    (`_limit_data`); `memory`: whether the memory view shows at start."""
     from .served import REPORT_FD
 
     _take_stdio(*stdio)
@@ -81,7 +81,7 @@ def run_session(stdio, report, width: int, height: int, weights: str | None,
         _limit_data(data_limit)
     from .app import run_app
 
-    sys.exit(run_app(weights, delay))
+    sys.exit(run_app(weights, delay, memory=memory))
 
 
 def _take_stdio(stdin: int, stdout: int, stderr: int) -> None:

@@ -198,9 +198,11 @@ def start_session(ctx, stdio, report, width: int, height: int, **settings):
     return process
 
 
-def session_starter(ctx, weights: str | None, delay: int | None, data_limit: int | None):
+def session_starter(ctx, weights: str | None, delay: int | None, data_limit: int | None,
+                    memory: bool):
     """`Room.start`: forks a session with these settings."""
-    return partial(start_session, ctx, weights=weights, delay=delay, data_limit=data_limit)
+    return partial(start_session, ctx, weights=weights, delay=delay, data_limit=data_limit,
+                   memory=memory)
 
 
 def token_ok(token: str) -> bool:

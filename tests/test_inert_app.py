@@ -63,7 +63,7 @@ async def test_the_training_childs_words_are_shown_inert():
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
         panel = app.main.query_one(TrainPanel)
-        app.main.action_toggle_train()
+        await app.main.action_toggle_train()
         await pilot.pause()
         panel.start()
         await until(lambda: not panel.running)

@@ -101,7 +101,7 @@ async def test_training_mid_paste_and_leaving_while_both_run(leave):
     async with app.run_test(size=(100, 40)) as pilot:
         await ready(pilot)
         await mid_paste(pilot)
-        app.main.action_toggle_train()
+        await app.main.action_toggle_train()
         panel = app.main.query_one(TrainPanel)
         panel.start()
         if leave:

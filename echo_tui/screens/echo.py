@@ -159,6 +159,8 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
         self.set_reactive(EchoScreen.show_memory, show_memory)
 
     def compose(self) -> ComposeResult:
+        # the size's classes before any view is styled: set at mount, each restyled all of them
+        self._fit_classes(*self.app.size)
         yield Header()
         yield DelaySlider(id="slider")
         tapes = Tapes(id="tapes")
@@ -222,12 +224,15 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
 
-    def _fit(self, width: int, height: int) -> None:
+    def _fit_classes(self, width: int, height: int) -> bool:
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small")
         self.set_class(height < SHORT, "-short")
         self.set_class(height < TINY, "-tiny")
-        if small:
+        return small
+
+    def _fit(self, width: int, height: int) -> None:
+        if self._fit_classes(width, height):
             self.query_one("#too-small", Static).update(
                 f"The terminal is too small: {width}×{height}.\n"
                 f"echo-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}.")

@@ -20,12 +20,12 @@ class TrainingHost:
     """Mixed into EchoScreen, which has `train` (its TrainPanel), `training` (the panel's
     TrainingControl, made with it) and `say` (the notice line)."""
 
-    def action_toggle_train(self) -> None:
+    async def action_toggle_train(self) -> None:
         opening = not self.train.display
         self.train.set_class(not opening, "-hidden")
         self.set_class(opening, "-training")
         if opening:
-            self.train.opened()
+            await self.train.opened()
         if opening and not self.train.running:
             # on "start", so Enter starts with the recipe as filled in (on a Select, Enter
             # would open its list); Tab and shift+Tab reach the form

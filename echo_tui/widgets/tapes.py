@@ -10,6 +10,7 @@ import numpy as np
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.geometry import Region
 from textual.widget import Widget
 
 from ..describe import delay_range
@@ -141,6 +142,36 @@ class Tapes(SessionView, Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.scroll_back = 0  # rows back from the newest
+        self._painted = None  # the layout of the last paint (`_layout`)
+
+    # -- repainting: the newest row alone when nothing else can have changed ------------------
+    def _layout(self):
+        """What decides every line but the newest row's: the sessions, delay, rows shown,
+        size, and whether the empty tapes' hint shows; and where the newest row's lines are.
+        A key typed or undone within the newest row leaves all but that row's lines as they
+        were (each step's echo is kept, never recomputed)."""
+        session = self.session
+        if session is None:
+            return None, None
+        row_w, rows, newest, oldest = self.layout_rows()
+        bottom = newest - min(self.scroll_back, max(0, newest - oldest - rows + 1))
+        first = max(oldest, bottom - rows + 1)
+        per_row = self.lines_per_row()
+        empty = session.steps == 0 and not session.pending
+        key = (id(session), session.delay, id(self.compared), first, bottom, newest, oldest,
+               self.content_size, per_row, empty)
+        return key, (bottom - first) * per_row if bottom == newest else None
+
+    def revised(self) -> None:
+        """A new revision: a paint of the newest row's lines only, when the layout is the one
+        last painted (at every key, the tapes' other rows cost as much to paint again as
+        everything else on the screen); else of everything."""
+        key, top = self._layout()
+        if self.display and key is not None and key == self._painted and top is not None:
+            self.refresh(Region(0, top, self.content_size.width, self.lines_per_row()))
+            self.stream_changed()
+        else:
+            super().revised()
 
     # -- scrolling ----------------------------------------------------------------------
     def layout_rows(self) -> tuple[int, int, int, int]:
@@ -182,6 +213,7 @@ class Tapes(SessionView, Widget):
 
     # -- drawing ------------------------------------------------------------------------
     def render(self) -> Text:
+        self._painted = self._layout()[0]
         session = self.session
         if session is None:
             return Text("loading the model… keys you type now are kept and fed once it is ready",

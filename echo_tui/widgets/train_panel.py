@@ -63,7 +63,21 @@ class LearningRow(TextLine):
         return text
 
 
-class TrainPanel(SessionView, Vertical):
+class BuiltWhenOpened:
+    """A panel whose children are composed at its first opening (`build`), not when it is
+    mounted: most sessions never train, and the training form's thirty widgets were two fifths
+    of what a session did to start (thirty tabs of a room start at once). Its `compose` yields
+    nothing until `built`."""
+
+    built = False
+
+    async def build(self) -> None:
+        if not self.built:
+            self.built = True
+            await self.recompose()
+
+
+class TrainPanel(BuiltWhenOpened, SessionView, Vertical):
     """Kind, alphabet, delay and hidden size from trainer's recipes; start, cancel, use, save;
     and the run's progress, plots and learning row, as its TrainingControl hands them over."""
 
@@ -105,10 +119,11 @@ class TrainPanel(SessionView, Vertical):
         super().__init__(**kwargs)
         self.running = False  # from the start asked for until the run's end, or its cancel
         self.cfg = None  # the running (or last) run's TrainConfig
-        self.checkpoint = None  # the newest check shown
-        self.model = None  # its model
+        self.checkpoint = self.model = None  # the newest check shown, and its model
 
     def compose(self) -> ComposeResult:
+        if not self.built:  # until the first opening (BuiltWhenOpened)
+            return
         with Horizontal(id="train-form"):
             yield Select(KINDS, value="fixed", allow_blank=False, compact=True, id="train-kind")
             yield Select(ALPHABETS, value="letters", allow_blank=False, compact=True,
@@ -133,8 +148,10 @@ class TrainPanel(SessionView, Vertical):
         served_panel(self)
         self._filled = False  # the recipes import torch: not before the first frame
 
-    def opened(self) -> None:
-        """The panel is shown: fill the form from the recipes, the first time."""
+    async def opened(self) -> None:
+        """The panel is shown: its form built the first time (`build`), filled from the recipes."""
+        await self.build()
+        served_panel(self)
         if not self._filled:
             self._filled = True
             self.fill_recipe()
@@ -330,7 +347,8 @@ def served_panel(panel: TrainPanel) -> None:
     panel.border_title = "train a model (f8) · " + (
         bounds.describe() if bounds is not None else "off on this server")
     panel.border_subtitle = "Enter start · Esc cancel · ^u use"
-    panel.query_one("#train-save", Button).display = False
+    for save in panel.query("#train-save"):  # once the form is built
+        save.display = False
 
 
 def progress_text(cfg, cp) -> str:
