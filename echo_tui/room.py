@@ -116,6 +116,19 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def drawn(tab: "Tab") -> bool:
+    """Whether `tab` shows the app: its tapes' typed row is on the screen."""
+    return any("│ typed " in line for line in tab.lines())
+
+
+async def until(check, what: str, timeout: float = 15.0) -> None:
+    """Until `check()` holds; AssertionError naming `what` after `timeout` seconds."""
+    end = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < end, f"no {what} within {timeout:g} s"
+        await asyncio.sleep(0.05)
+
+
 class Tab:
     """One browser tab, scripted: `open`, `type`, `screen_text`, `wait_for`, `close`."""
 

@@ -30,7 +30,7 @@ import sys
 import time
 import urllib.request
 
-from .room import Tab, parent_of_sessions, rss_mb, server, sessions_of, tail
+from .room import Tab, drawn, parent_of_sessions, rss_mb, server, sessions_of, tail
 
 TIMEOUT_S = 300.0  # the whole room, opened and typed: a bound, not a target
 HOSTILE_S = 6.0  # how long the hostile tab attacks
@@ -68,7 +68,7 @@ async def one_tab(port: int, keys: str, echoed: list, start_gate: asyncio.Event)
     tab = Tab(port)
     opened = time.monotonic()
     await tab.open()
-    await tab.wait_for(lambda t: "│ typed " in t.text(), timeout=TIMEOUT_S)
+    await tab.wait_for(drawn, timeout=TIMEOUT_S)
     await tab.type(keys[0])
     # the first key's echo: delay 8 on the text model, so a blank under the first key
     await tab.wait_for(lambda t: t.typed_line() == keys[0] and t.echo_line() != "",
@@ -92,7 +92,7 @@ async def hostile(port: int, server_pid: int, seconds: float) -> dict:
     and how soon the server answers the fresh tab (its page, then its app drawn)."""
     before = set(sessions_of(server_pid))
     bad = await Tab(port, 100_000, 100_000).open()
-    await bad.wait_for(lambda t: "│ typed " in t.text(), timeout=TIMEOUT_S)
+    await bad.wait_for(drawn, timeout=TIMEOUT_S)
     (pid,) = set(sessions_of(server_pid)) - before or {0}
     peak, end = 0.0, time.monotonic() + seconds
 
@@ -113,7 +113,7 @@ async def hostile(port: int, server_pid: int, seconds: float) -> dict:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30):
         page = time.monotonic() - t0
     fresh = await Tab(port).open()
-    await fresh.wait_for(lambda t: "│ typed " in t.text(), timeout=TIMEOUT_S)
+    await fresh.wait_for(drawn, timeout=TIMEOUT_S)
     drawn = time.monotonic() - t0
     while time.monotonic() < end:
         peak = max(peak, rss_mb(pid) if pid else 0.0)

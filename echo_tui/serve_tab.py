@@ -21,7 +21,7 @@ import asyncio
 import json
 import time
 
-from aiohttp import WSMsgType
+from aiohttp import WSCloseCode, WSMsgType
 
 from .describe import minutes_or_seconds, one_line
 from .serve_session import SessionService
@@ -155,6 +155,10 @@ class TabSession:
     # -- the tab's messages, within bounds -------------------------------------------------
     async def _relay(self, websocket, service) -> None:
         async for message in websocket:
+            if message.type == WSMsgType.ERROR:  # aiohttp's bound: a message over MESSAGE_MAX
+                too_big = getattr(message.data, "code", None) == WSCloseCode.MESSAGE_TOO_BIG
+                self.end("too big" if too_big else "closed")
+                return
             if message.type != WSMsgType.TEXT:
                 continue
             try:
@@ -176,7 +180,7 @@ class TabSession:
             elif kind in ("focus", "blur"):
                 self.last_input = time.monotonic() if kind == "focus" else self.last_input
                 await service.send_meta({"type": kind})
-        self.end("too big" if websocket.close_code == 1009 else "closed")
+        self.end("closed")
 
     def _resize(self, service, width: int, height: int) -> None:
         self._size = (width, height)

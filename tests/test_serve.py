@@ -7,6 +7,7 @@ however a tab ends, its process goes, and the log says why."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -21,21 +22,11 @@ import pytest
 pytest.importorskip("textual_serve", reason="echo-tui serve needs the [serve] extra")
 pytest.importorskip("pyte", reason="the scripted tabs read the screen with pyte")
 
-from echo_tui.room import Tab, rss_mb, server, sessions_of, tail  # noqa: E402
+from echo_tui.room import Tab, rss_mb, server, sessions_of, tail, until  # noqa: E402
+from echo_tui.room import drawn as ready  # noqa: E402
 from echo_tui.terminal import MAX_COLUMNS, MAX_ROWS  # noqa: E402
 
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
-
-
-def ready(tab: Tab) -> bool:
-    return any("│ typed " in line for line in tab.lines())
-
-
-async def until(check, what: str, timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < end, f"no {what} within {timeout:g} s"
-        await asyncio.sleep(0.05)
 
 
 def log_lines(proc) -> list[str]:
@@ -63,6 +54,10 @@ async def test_each_tab_is_its_own_session_forked_from_a_one_thread_parent(room)
     (parent,) = parents
     assert len(os.listdir(f"/proc/{parent}/task")) == 1  # it started no thread pool
     assert {open(f"/proc/{pid}/comm").read().strip() for pid in pids} == {"echo-gru tab"}
+    for pid in pids:  # the memory ceiling's backstop: a bound on what each may allocate
+        limits = open(f"/proc/{pid}/limits").read()
+        data = next(line for line in limits.splitlines() if line.startswith("Max data size"))
+        assert data.split()[3] != "unlimited", data
     await asyncio.gather(a.type("alpha"), b.type("bravo"))
     await a.wait_for(lambda t: t.typed_line() == "alpha")
     await b.wait_for(lambda t: t.typed_line() == "bravo")
@@ -112,6 +107,27 @@ async def test_a_huge_terminal_is_clamped_by_query_and_by_message(room):
     await fresh.wait_for(ready, timeout=10)
     await asyncio.gather(bomb.close(), fresh.close())
     await until(lambda: not sessions_of(proc.pid), "the sessions' end")
+
+
+async def test_input_past_the_bounds_waits_or_ends_the_session(room):
+    """Past the burst, input goes at the server's pace, all of it; a message over 4 MB ends
+    the session, saying why, and the room goes on."""
+    from echo_tui.serve_tab import Budget
+
+    budget, start = Budget(rate=4000, burst=1000), time.monotonic()
+    await budget.spend(1000)  # the burst: at once
+    assert time.monotonic() - start < 0.05
+    await budget.spend(400)  # then 400 bytes at 4000 a second: a tenth of a second later
+    assert 0.08 < time.monotonic() - start < 0.5
+    proc, port = room
+    flood = await Tab(port).open()
+    await flood.wait_for(ready)
+    with contextlib.suppress(ConnectionError):  # the server closes mid-message
+        await flood.send("x" * (5 * 1024 * 1024))
+    await until(lambda: flood.ws.closed, "the page's close")  # code 1009, or cut off
+    await until(lambda: not sessions_of(proc.pid), "the flood's process to end")
+    assert re.search(r"session \d+ ended after \d+ s: input too large$", log_lines(proc)[-1])
+    await flood.close()
 
 
 async def test_a_tab_that_stops_reading_then_drops_leaves_no_process(room):

@@ -18,24 +18,14 @@ pytest.importorskip("textual_serve", reason="echo-tui serve needs the [serve] ex
 pytest.importorskip("pyte", reason="the scripted tabs read the screen with pyte")
 
 from echo_tui import served  # noqa: E402
-from echo_tui.room import Tab, server, sessions_of, tail  # noqa: E402
+from echo_tui.room import Tab, server, sessions_of, tail, until  # noqa: E402
+from echo_tui.room import drawn as ready  # noqa: E402
 from echo_tui.serve import main as serve_main  # noqa: E402
 from echo_tui.serve import parse_args, public_url, reach, the_token  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
 
 TOKEN = "classroom-42"
 TRAIN = "\x1b[19~"  # f8
-
-
-def ready(tab: Tab) -> bool:
-    return any("│ typed " in line for line in tab.lines())
-
-
-async def until(check, what: str, timeout: float = 15.0) -> None:
-    end = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < end, f"no {what} within {timeout:g} s"
-        await asyncio.sleep(0.05)
 
 
 def status_of(url: str) -> int:
