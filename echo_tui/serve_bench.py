@@ -114,14 +114,14 @@ async def hostile(port: int, server_pid: int, seconds: float) -> dict:
         page = time.monotonic() - t0
     fresh = await Tab(port).open()
     await fresh.wait_for(drawn, timeout=TIMEOUT_S)
-    drawn = time.monotonic() - t0
+    answered = time.monotonic() - t0
     while time.monotonic() < end:
         peak = max(peak, rss_mb(pid) if pid else 0.0)
         await asyncio.sleep(0.05)
     await attacking
     peak = max(peak, rss_mb(pid) if pid else 0.0)
     await asyncio.gather(bad.close(), fresh.close())
-    return {"hostile_peak_mb": peak, "fresh_page_s": page, "fresh_tab_answer_s": drawn}
+    return {"hostile_peak_mb": peak, "fresh_page_s": page, "fresh_tab_answer_s": answered}
 
 
 async def room(sessions: int, n_keys: int, hostile_s: float = HOSTILE_S) -> dict:

@@ -162,60 +162,68 @@ def _unsent(server_port: int, client_port: int) -> int:
     return 0
 
 
-async def test_rapid_open_and_drop_never_exceeds_the_room():
-    with server("--max-sessions", "2") as (proc, port):
-        most, stop = [0], threading.Event()
-
-        def count() -> None:
-            while not stop.is_set():
-                most[0] = max(most[0], len(sessions_of(proc.pid)))
-                time.sleep(0.002)
-
-        counter = threading.Thread(target=count)
-        counter.start()
-        try:
-            for cycle in range(16):  # three tabs for two places, dropped at once or once up
-                tabs = [Tab(port) for _ in range(3)]
-                await asyncio.gather(*(t.open() for t in tabs))
-                if cycle % 2:
-                    await asyncio.wait([asyncio.ensure_future(t.wait_for(ready, timeout=20))
-                                        for t in tabs], return_when=asyncio.ALL_COMPLETED)
-                await asyncio.gather(*(t.drop() for t in tabs))
-            await until(lambda: not sessions_of(proc.pid), "the room to empty", 30)
-        finally:
-            stop.set()
-            counter.join()
-        assert 0 < most[0] <= 2
-        last = await Tab(port).open()  # the room still opens
-        await last.wait_for(ready)
-        await last.close()
-
-
-async def test_a_full_room_says_so_and_the_next_gets_in_when_one_leaves():
+@pytest.fixture(scope="module")
+def one_place():
+    """A server of one place, for the tests of a full room."""
     with server("--max-sessions", "1") as (proc, port):
-        first = await Tab(port).open()
-        await first.wait_for(ready)
-        with pytest.raises(urllib.error.HTTPError) as full:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
-        assert full.value.code == 503 and b"The room is full" in full.value.read()
-        late = await Tab(port).open()
-        await late.wait_for(lambda t: "The room is full" in t.text(), timeout=10)
-        await late.close()
-        await first.close()
-        await until(lambda: not sessions_of(proc.pid), "the first tab's process to end")
-        # the place is free once the server has finished with the closed tab: within seconds
-        end = time.monotonic() + 10
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
-                    assert page.status == 200
-                    break
-            except urllib.error.HTTPError as e:
-                assert e.code == 503 and time.monotonic() < end
-                await asyncio.sleep(0.1)
-        again = await Tab(port).open()
-        await again.wait_for(ready)
-        await again.close()
+        yield proc, port
+
+
+async def test_rapid_open_and_drop_never_exceeds_the_room(one_place):
+    proc, port = one_place
+    most, stop = [0], threading.Event()
+
+    def count() -> None:
+        while not stop.is_set():
+            most[0] = max(most[0], len(sessions_of(proc.pid)))
+            time.sleep(0.002)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        for cycle in range(16):  # three tabs for one place, dropped at once or once it is up
+            tabs = [Tab(port) for _ in range(3)]
+            await asyncio.gather(*(t.open() for t in tabs))
+            if cycle % 2:
+                await asyncio.wait([asyncio.ensure_future(t.wait_for(ready, timeout=20))
+                                    for t in tabs], return_when=asyncio.ALL_COMPLETED)
+            await asyncio.gather(*(t.drop() for t in tabs))
+        await until(lambda: not sessions_of(proc.pid), "the room to empty", 30)
+    finally:
+        stop.set()
+        counter.join()
+    assert most[0] == 1
+    last = await Tab(port).open()  # the room still opens
+    await last.wait_for(ready)
+    await last.close()
+    await until(lambda: not sessions_of(proc.pid), "the room to empty")
+
+
+async def test_a_full_room_says_so_and_the_next_gets_in_when_one_leaves(one_place):
+    proc, port = one_place
+    first = await Tab(port).open()
+    await first.wait_for(ready)
+    with pytest.raises(urllib.error.HTTPError) as full:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
+    assert full.value.code == 503 and b"The room is full" in full.value.read()
+    late = await Tab(port).open()
+    await late.wait_for(lambda t: "The room is full" in t.text(), timeout=10)
+    await late.close()
+    await first.close()
+    await until(lambda: not sessions_of(proc.pid), "the first tab's process to end")
+    # the place is free once the server has finished with the closed tab: within seconds
+    end = time.monotonic() + 10
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+                assert page.status == 200
+                break
+        except urllib.error.HTTPError as e:
+            assert e.code == 503 and time.monotonic() < end
+            await asyncio.sleep(0.1)
+    again = await Tab(port).open()
+    await again.wait_for(ready)
+    await again.close()
 
 
 async def test_a_session_that_quits_or_dies_ends_with_a_sentence_and_a_log_line(room):

@@ -166,64 +166,70 @@ def chromium_or_skip() -> str:
     return chromium
 
 
-async def test_served_app_echoes_in_chromium_and_ends_with_its_tab():
-    chromium = chromium_or_skip()
+@pytest.fixture(scope="module")
+def room():
     with server("--max-sessions", "2") as (serving, port):
-        async with Browser(chromium) as browser:
-            term = await open_page(browser, port)
-            width = term.screen.columns
-            assert width >= 80, f"the page's terminal is {width} columns:\n{term.text()}"
-
-            await browser.send("Input.insertText", text=TEXT)
-            await term.wait_for("typed text", lambda t: t.after("│ typed ") == "Hello,␣World!")
-            await term.wait_for("echo at delay 8", echoes(8, "Hello"))
-            assert term.after("│ typed ") == "Hello,␣World!", term.text()
-            assert echoes(8, "Hello")(term), term.text()
-
-            await press(browser, "ArrowRight", "ArrowRight", 39)
-            await term.wait_for("delay 9", lambda t: any("· delay 9 ·" in line
-                                                         for line in t.lines()))
-            await term.wait_for("echo at delay 9", echoes(9, "Hell"))
-
-            assert sessions_of(serving.pid), "no app process while the tab is open"
-            await browser.close_page()
-            deadline = time.monotonic() + 10
-            while (left := sessions_of(serving.pid)) and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
-            assert not left, f"app processes {left} outlived their closed tab"
+        yield serving, port
 
 
-async def test_in_chromium_f8_trains_ctrl_t_is_not_offered_and_f10_ends_with_a_sentence():
+async def test_served_app_echoes_in_chromium_and_ends_with_its_tab(room):
     chromium = chromium_or_skip()
-    with server("--max-sessions", "2") as (serving, port):
-        async with Browser(chromium) as browser:
-            term = await open_page(browser, port)
-            await term.wait_for("the footer", lambda t: any("f1 help" in line
-                                                            for line in t.lines()))
-            footer = next(line for line in term.lines() if "f1 help" in line)
-            assert "f8 train" in footer and "^t" not in footer, footer
-            sent = "(window.__echoGruSent || []).length"
-            before = await browser.evaluate(sent)
-            await press(browser, "t", "KeyT", 84, modifiers=2)  # ctrl+t: Chromium keeps it
-            await press(browser, "F8", "F8", 119)  # the key offered instead
-            await term.wait_for("the training panel", lambda t: any(
-                "train a model (f8) · hidden ≤ 256 · delay ≤ 16 · 5 min a run" in line
-                for line in t.lines()))
-            assert await browser.evaluate(sent) == before + 1, "ctrl+t reached the page"
-            await press(browser, "Enter", "Enter", 13)
-            await term.wait_for("the run starting", lambda t: any(
-                "on one core, below the sessions" in line for line in t.lines()))
-            await term.wait_for("the run's first check", lambda t: any(
-                "step 50 ·" in line for line in t.lines()), timeout_s=60)
-            await press(browser, "F10", "F10", 121)  # ends the session, not the browser
-            closed = ("document.body.classList.contains('-closed') && "
-                      "document.querySelector('.closed-dialog .message').textContent")
-            deadline = time.monotonic() + 10
-            while not (said := await browser.evaluate(closed)):
-                assert time.monotonic() < deadline, "the page never said its session ended"
-                await asyncio.sleep(0.1)
-            assert said == "You ended this session. Restart opens a new one."
-            deadline = time.monotonic() + 10
-            while sessions_of(serving.pid) and time.monotonic() < deadline:
-                await asyncio.sleep(0.1)
-            assert not sessions_of(serving.pid)
+    serving, port = room
+    async with Browser(chromium) as browser:
+        term = await open_page(browser, port)
+        width = term.screen.columns
+        assert width >= 80, f"the page's terminal is {width} columns:\n{term.text()}"
+
+        await browser.send("Input.insertText", text=TEXT)
+        await term.wait_for("typed text", lambda t: t.after("│ typed ") == "Hello,␣World!")
+        await term.wait_for("echo at delay 8", echoes(8, "Hello"))
+        assert term.after("│ typed ") == "Hello,␣World!", term.text()
+        assert echoes(8, "Hello")(term), term.text()
+
+        await press(browser, "ArrowRight", "ArrowRight", 39)
+        await term.wait_for("delay 9", lambda t: any("· delay 9 ·" in line
+                                                     for line in t.lines()))
+        await term.wait_for("echo at delay 9", echoes(9, "Hell"))
+
+        assert sessions_of(serving.pid), "no app process while the tab is open"
+        await browser.close_page()
+        deadline = time.monotonic() + 10
+        while (left := sessions_of(serving.pid)) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert not left, f"app processes {left} outlived their closed tab"
+
+
+async def test_in_chromium_f8_trains_ctrl_t_is_not_offered_and_f10_ends_with_a_sentence(room):
+    chromium = chromium_or_skip()
+    serving, port = room
+    async with Browser(chromium) as browser:
+        term = await open_page(browser, port)
+        await term.wait_for("the footer", lambda t: any("f1 help" in line
+                                                        for line in t.lines()))
+        footer = next(line for line in term.lines() if "f1 help" in line)
+        assert "f8 train" in footer and "^t" not in footer, footer
+        sent = "(window.__echoGruSent || []).length"
+        before = await browser.evaluate(sent)
+        await press(browser, "t", "KeyT", 84, modifiers=2)  # ctrl+t: Chromium keeps it
+        await press(browser, "F8", "F8", 119)  # the key offered instead
+        await term.wait_for("the training panel", lambda t: any(
+            "train a model (f8) · hidden ≤ 256 · delay ≤ 16 · 5 min a run" in line
+            for line in t.lines()))
+        assert await browser.evaluate(sent) == before + 1, "ctrl+t reached the page"
+        await press(browser, "Enter", "Enter", 13)
+        await term.wait_for("the run starting", lambda t: any(
+            "on one core, below the sessions" in line for line in t.lines()))
+        await term.wait_for("the run's first check", lambda t: any(
+            "step 50 ·" in line for line in t.lines()), timeout_s=60)
+        await press(browser, "F10", "F10", 121)  # ends the session, not the browser
+        closed = ("document.body.classList.contains('-closed') && "
+                  "document.querySelector('.closed-dialog .message').textContent")
+        deadline = time.monotonic() + 10
+        while not (said := await browser.evaluate(closed)):
+            assert time.monotonic() < deadline, "the page never said its session ended"
+            await asyncio.sleep(0.1)
+        assert said == "You ended this session. Restart opens a new one."
+        deadline = time.monotonic() + 10
+        while sessions_of(serving.pid) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert not sessions_of(serving.pid)
