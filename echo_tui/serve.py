@@ -112,9 +112,13 @@ def the_token(args) -> str | None:
     return None if loopback(args.host) else secrets.token_urlsafe(16)
 
 
+def token_ok(token: str) -> bool:
+    """A token a URL carries as it is (no character a URL would escape), of 8 to 128."""
+    return 8 <= len(token) <= 128 and all(c.isalnum() or c in "-_." for c in token)
+
+
 def problem(args) -> str | None:
     """The sentence refusing `args`, or None."""
-    from .serve_server import token_ok
     from .served import TrainingLimits
 
     if args.max_sessions < 1:

@@ -177,11 +177,11 @@ class RoomServer(Server):
             await websocket.prepare(request)
             await tab.run(websocket, request.query.get("width", "80"),
                           request.query.get("height", "24"))
-        except (asyncio.CancelledError, ConnectionError):
+        except ConnectionError:
             tab.end("closed")
-        finally:
+        finally:  # however the handler ends (cancelled too), the process ends and is waited for
             if tab.process is not None:
-                tab.process.kill()  # however the handler ended; a no-op when it is gone
+                tab.process.kill()  # a no-op when it is gone
                 await asyncio.shield(tab.process.ended)
             self.room.free(tab)
         return websocket
@@ -203,8 +203,3 @@ def session_starter(ctx, weights: str | None, delay: int | None, data_limit: int
     """`Room.start`: forks a session with these settings."""
     return partial(start_session, ctx, weights=weights, delay=delay, data_limit=data_limit,
                    memory=memory)
-
-
-def token_ok(token: str) -> bool:
-    """A token a URL carries as it is (no character a URL would escape), of 8 to 128."""
-    return 8 <= len(token) <= 128 and all(c.isalnum() or c in "-_." for c in token)

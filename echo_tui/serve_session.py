@@ -80,11 +80,15 @@ class AppProcess:
         for fd in theirs:
             os.close(fd)
         loop = asyncio.get_running_loop()
-        stdout = asyncio.StreamReader(limit=2 ** 16)
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout),
-                                     os.fdopen(out_r, "rb", 0))
-        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin,
-                                                            os.fdopen(in_w, "wb", 0))
+        try:
+            stdout = asyncio.StreamReader(limit=2 ** 16)
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout),
+                                         os.fdopen(out_r, "rb", 0))
+            transport, protocol = await loop.connect_write_pipe(
+                asyncio.streams.FlowControlMixin, os.fdopen(in_w, "wb", 0))
+        except BaseException:
+            process.kill()  # no session without its pipes
+            raise
         stdin = asyncio.StreamWriter(transport, protocol, None, loop)
         return cls(process, stdin, stdout, err_r, rep_r)
 

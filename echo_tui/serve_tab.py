@@ -118,6 +118,8 @@ class TabSession:
         ending = asyncio.ensure_future(self._ending.wait())
         await asyncio.wait({relay, ending, self.process.ended},
                            return_when=asyncio.FIRST_COMPLETED)
+        if relay.done() and not relay.cancelled() and relay.exception() is not None:
+            self.end("closed")  # the socket failed under the relay: the tab is gone
         if self.process.ended.done() and self.reason is None:
             code = self.process.ended.result()
             memory = "MemoryError" in self.process.tail.decode(errors="replace")
@@ -140,8 +142,9 @@ class TabSession:
                 pass
         process.kill()
         await process.ended
-        if self._sending is not None:
-            self._sending.cancel()  # a send to a tab that stopped reading: it never will now
+        for task in (self._sending, self._resizer):  # a send to a tab that stopped reading,
+            if task is not None:  # a resize for an app that is gone: neither will be now
+                task.cancel()
         await process.closed()
 
     def end(self, reason: str, detail: str = "") -> None:
@@ -178,7 +181,8 @@ class TabSession:
             elif kind == "ping" and rest and isinstance(rest[0], str) and len(rest[0]) < 64:
                 await websocket.send_json(["pong", rest[0]])
             elif kind in ("focus", "blur"):
-                self.last_input = time.monotonic() if kind == "focus" else self.last_input
+                if kind == "focus":  # the student came back to the tab: not idle
+                    self.last_input = time.monotonic()
                 await service.send_meta({"type": kind})
         self.end("closed")
 
