@@ -26,7 +26,8 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
                            "typed, marked over the next typed key, named on the notice line"),
             ("paste", "every character in order, exactly as if typed"),
             *((" or ".join(k), what) for what, k in keys.items()),
-            ("^p", "commands: reset, set delay, switch, open or compare a model, views…"),
+            ("^p", "commands: reset, set delay, switch, "
+                   f"{'compare' if browser else 'open or compare'} a model, views…"),
             ("click the slider", "set the delay"),
             ("mouse wheel", "scroll the tapes"),
         ]),
