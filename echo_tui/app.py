@@ -11,7 +11,6 @@ fast.
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import time
 from dataclasses import replace
@@ -30,14 +29,12 @@ from .palette import palette_commands
 from .describe import JOBS, error_text, failure_sentence, one_line
 from .models import SHIPPED, SHIPPED_NAMES, ModelChoice, ModelCycle, open_session
 from .screens import EchoScreen
+from .hangup import Ending
 from .served import refusal
 from .screens.echo import BINDINGS as SCREEN_BINDINGS
 from .terminal import driver_for
 from .widgets import HelpScreen, PathPrompt
 from .widgets.help_text import INTRO, help_sections
-
-# a signal ends the app as a quit does (terminal restored, training stopped), with its status
-ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 class EchoApp(ComparesModels, App):
     """Every keystroke through the GRU, its echo under what you typed, at a delay you choose
@@ -72,17 +69,16 @@ class EchoApp(ComparesModels, App):
         self._switching = False
         self.first_frame_at: float | None = None
         self.model_ready_at: float | None = None
+        # SIGTERM, SIGHUP or a vanished terminal end the app as a quit does (terminal restored,
+        # training stopped), with their status, and within a bound whatever is stuck
+        self.ending = Ending(self)
 
     def get_driver_class(self):
         return driver_for(super().get_driver_class())
 
     def on_mount(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in ENDING_SIGNALS:
-            try:
-                loop.add_signal_handler(sig, self.exit, None, 128 + sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # no such signal here (Windows), or not the main thread (a test's app)
+        if not self.is_headless:  # a test's app leaves its process's signals alone
+            self.ending.install()
 
     @property
     def current(self) -> ModelChoice:

@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
     app = create_app(args.weights, args.delay, compare=args.compare)
     app.run()
+    if app.ending.code is not None:  # a signal or a vanished terminal: nothing more to say,
+        app.ending.finish()  # and a stuck output thread must not hold the interpreter's exit
     if app.error:
         print(one_line(app.error), file=sys.stderr)
     return app.return_code or 0
