@@ -114,10 +114,10 @@ def open_session(choice: ModelChoice, delay: int | None, strict: bool = True,
 
     Not `strict`: a delay the model does not have falls back to its default.
     """
-    import torch
-
-    torch.set_num_threads(1)  # a keystroke's step is tiny: more threads only add latency
     from trainer import load_model
+    from trainer.threads import use_threads
+
+    use_threads(1)  # a keystroke's step is tiny: more threads only add latency
 
     from .session import EchoSession
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from . import cli_compare, cli_trace, cli_train
-from .cli_base import DEVICES, CliError, Formatter, resolve_device
+from .cli_base import DEVICES, CliError, Formatter, Parser, resolve_device
 from .cli_train import describe_weights
 from .text import inert
 
@@ -28,7 +28,7 @@ def main(argv=None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="echo-train", description=__doc__)
+    p = Parser(prog="echo-train", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_train.add_parsers(sub)  # fixed, variable
     cli_compare.add_parser(sub)

@@ -41,6 +41,20 @@ class TrainingBar:
     def __exit__(self, *exc):
         return self.progress.__exit__(*exc)
 
+    def tick(self, control) -> None:
+        """Between checks: the elapsed time, and before the first check the steps so far (a
+        large model's first check can be minutes away)."""
+        p = control.progress
+        if p is None or p.history:
+            self.progress.update(self.task, completed=min(self.elapsed(), self.cfg.max_seconds))
+            return
+        stats = f"step {p.step:,}; the first check is at step {self.cfg.eval_every:,}"
+        self.progress.update(self.task, completed=min(self.elapsed(), self.cfg.max_seconds),
+                             stats=stats)
+
+    def elapsed(self) -> float:
+        return self.progress.tasks[0].elapsed or 0.0
+
     def update(self, p):
         rate = p.samples / p.seconds if p.seconds else 0.0
         stats = (f"{rate / 1000:,.0f}k sym/s  loss {p.loss:.4f}  "
@@ -57,8 +71,9 @@ class TrainingBar:
             console.print(f"{p.seconds:6.1f} s  step {p.step}  {stats}", highlight=False)
 
 
-def print_reached(cfg, p) -> None:
-    """One line on why training stopped: the target reached early, or a limit."""
+def print_reached(cfg, p, cut: bool = False) -> None:
+    """One line on why training stopped: the target reached early, or a limit (`cut`: it came
+    in the middle of a step, and the model is the last finished step's)."""
     if p.reached:
         print(f"echo-train: target reached at step {p.step:,} after {p.seconds:.1f} s: held-out "
               f"{pct(p.heldout)} at the worst delay, {100 * cfg.target:g}% within 95% "
@@ -66,8 +81,10 @@ def print_reached(cfg, p) -> None:
         return
     limit = (f"--max-steps {cfg.max_steps}" if cfg.max_steps is not None
              and p.step >= cfg.max_steps else f"--max-seconds {cfg.max_seconds:g}")
-    print(f"echo-train: warning: stopped by {limit} at step {p.step:,}: held-out "
-          f"{pct(p.heldout)} at the worst delay has not reached --target {100 * cfg.target:g}%; "
+    held = (f"held-out {pct(p.heldout)} at the worst delay has not reached --target "
+            f"{100 * cfg.target:g}%" if p.history else "no held-out check had run yet")
+    during = f" (step {p.step + 1:,} was under way and is left out)" if cut else ""
+    print(f"echo-train: warning: stopped by {limit} at step {p.step:,}{during}: {held}; "
           "the file is written anyway (train longer with --max-seconds)", file=sys.stderr,
           flush=True)
 
