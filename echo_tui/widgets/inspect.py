@@ -138,8 +138,12 @@ class InspectView(SessionView, Widget):
         text = Text(end="", no_wrap=True, overflow="crop")
         text.append(GUTTER, gutter)
         pick = self.get_component_rich_style("inspect--pick")
-        for k, (ch, w) in enumerate(zip(keys, weights.tolist())):
-            tint = Style(bgcolor=PALETTE[LEVELS // 2 + round(w * (LEVELS // 2))])
+        # a share of the answer, 0 (grey) to 1 (orange); NaN from a model whose numbers
+        # overflow reads as none (the look itself clears them: this is the last guard)
+        shares = np.nan_to_num(weights, nan=0.0, posinf=1.0, neginf=0.0).clip(0.0, 1.0)
+        shades = (LEVELS // 2 + np.rint(shares * (LEVELS // 2))).astype(np.int64)
+        for k, (ch, shade) in enumerate(zip(keys, shades.tolist())):
+            tint = Style(bgcolor=PALETTE[shade])
             text.append(shown(ch, blank), tint + pick if k == len(keys) - 1 else tint)
         text.append("\n" + " " * len(GUTTER))
         back = looked.strongest

@@ -57,13 +57,15 @@ def _run(n: int, code: int) -> Segment:
 def readout_ranking(model) -> np.ndarray:
     """Units by how strongly the heads read them (the column norms of the readout weights),
     strongest first: a choice that depends on the model only, so it holds while keys come."""
-    weights = model.heads.weight.detach().numpy()
+    weights = model.heads.weight.detach().numpy().astype(np.float64)  # no overflow at 3e38
     return np.argsort(-np.linalg.norm(weights, axis=0), kind="stable")
 
 
 def levels(values: np.ndarray) -> np.ndarray:
-    """State values in (-1, 1) as colour indices 0..LEVELS-1."""
+    """State values in (-1, 1) as colour indices 0..LEVELS-1 (a NaN as 0's grey, an infinity
+    as its end's colour: a model whose numbers overflow is drawn, not a crash)."""
     half = LEVELS // 2
+    values = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0)
     return np.clip(np.rint((values + 1) * half), 0, LEVELS - 1).astype(np.int64)
 
 
