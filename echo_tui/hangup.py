@@ -31,7 +31,7 @@ import threading
 import time
 from typing import Callable
 
-from textual.drivers._writer_thread import WriterThread
+from textual.drivers.linux_driver import WriterThread  # Textual's output thread, as it runs it
 
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 HANGUP = 128 + signal.SIGHUP  # the exit status when the terminal vanished

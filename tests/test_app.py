@@ -34,7 +34,7 @@ def status(app) -> str:
 
 
 def notice(app) -> str:
-    return str(app.main.query_one("#notice").render())
+    return app.main.notice.text
 
 
 # -- typing and the tapes ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ def weak_rnn(tmp_path):
 
 
 def notice(app) -> str:
-    return str(app.main.query_one("#notice").render())
+    return app.main.notice.text
 
 
 async def comparing(pilot) -> None:

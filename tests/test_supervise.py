@@ -191,3 +191,15 @@ def test_threads_option_sets_the_training_threads(tmp_path, monkeypatch):
     finally:
         torch.set_num_threads(before)
     assert seen["threads"] == 1
+
+
+def test_a_checks_pass_is_bounded_at_hidden_4096_and_no_recipe_is_cut():
+    from trainer.evaluate import PASS_FLOPS, check_lengths, step_flops
+    from trainer.train import build_model
+
+    for name, cfg in RECIPES.items():  # their checks are as they always were: 1,024 strings
+        model = build_model(cfg)
+        assert 1024 * check_lengths(model)[1] * step_flops(model) <= PASS_FLOPS, name
+    big = build_model(config("text", hidden=4096))
+    per_string = check_lengths(big)[1] * step_flops(big)
+    assert 1 <= PASS_FLOPS // per_string <= 16

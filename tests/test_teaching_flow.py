@@ -52,7 +52,7 @@ def replay(hold: int | None = None):
 
 
 def notice(app) -> str:
-    return str(app.main.query_one("#notice").render())
+    return app.main.notice.text
 
 
 def error_toasts(app) -> list:

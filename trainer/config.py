@@ -216,7 +216,8 @@ def whole(text: str, field: str) -> int:
 ALPHABET_SIZES = {"letters": 26, "alnum": 36, "text": 95}
 CHECK_BATCH = 1024  # strings a held-out check runs at once (trainer.evaluate.seed_counts)
 CHECK_LOGITS = 64 * 1024 * 1024  # bytes of a check's logits at most (the same)
-MEMORY_SLACK = 1.25  # the estimate's margin: measured peaks came within 10% of it (README)
+MEMORY_SLACK = 1.25  # the estimate's margin over what it counts (README: the peaks measured)
+MEMORY_FLOOR = 64 * 1024 * 1024  # what any run adds besides: the allocator's arenas, the data
 
 
 def memory_needed(cfg: TrainConfig) -> int:
@@ -236,7 +237,7 @@ def memory_needed(cfg: TrainConfig) -> int:
     longest = cfg.delay + 30  # the check's longest string (trainer.evaluate.check_lengths)
     check = 4 * 2 * CHECK_BATCH * longest * h + CHECK_LOGITS
     # weights, gradients, Adam's two averages, its temporaries and the cell's own copies
-    return int(MEMORY_SLACK * (6 * 4 * params + max(step, check)))
+    return int(MEMORY_SLACK * (6 * 4 * params + max(step, check))) + MEMORY_FLOOR
 
 
 def available_memory() -> int | None:

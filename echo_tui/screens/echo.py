@@ -27,16 +27,16 @@ from ..describe import failure_sentence
 from ..feeding import Feeder
 from ..train_control import TrainingControl
 from ..widgets import (AllDelays, CompareStatus, DelaySlider, InspectView, KeysFooter,
-                       MemoryView, StatusLine, Tapes, TextLine, TrainPanel)
+                       MemoryView, NoticeLine, StatusLine, Tapes, TrainPanel)
 from ..widgets.inspect import TITLE as INSPECT_TITLE
 from ..widgets.delays import TITLE as DELAYS_TITLE
 from ..widgets.memory import TITLE as MEMORY_TITLE
 from .comparing import ComparingHost
+from .fitting import FittingHost
 from .looking import LookingHost
 from .train_host import TrainingHost
 
 MIN_WIDTH, MIN_HEIGHT = 60, 18
-SHORT, TINY = 34, 24  # heights below which the training panel takes rows from the other views
 FRAME_S = 1 / 30  # feed for about a frame, then let the screen draw and keys act
 
 _DELAY = Binding.Group("delay")
@@ -108,10 +108,11 @@ def typed_character(event: events.Key) -> str | None:
     return "\n" if ch == "\r" else ch
 
 
-class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
+class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
     """Slider, tapes (or every delay at once), memory, training, notice and status lines (its
     training keys and the training panel's requests: `TrainingHost`; compare mode:
-    `ComparingHost`; looking inside an answer: `LookingHost`)."""
+    `ComparingHost`; looking inside an answer: `LookingHost`; who gets which rows:
+    `FittingHost`)."""
 
     BINDINGS = BINDINGS
     AUTO_FOCUS = ""  # keys go to the tapes; the training form takes focus only when opened
@@ -150,7 +151,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
         train = TrainPanel(id="train", classes="-hidden")
         self.training = TrainingControl(self, train, self._start_run)  # runs what it asks for
         yield train
-        yield TextLine(id="notice")
+        yield NoticeLine(id="notice")
         yield StatusLine(self._loading, id="status")
         yield CompareStatus(id="compare-status")
         yield KeysFooter(compact=True)
@@ -163,7 +164,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
         self.inspect = self.query_one(InspectView)
         self.slider = self.query_one(DelaySlider)
         self.train = self.query_one(TrainPanel)
-        self.notice = self.query_one("#notice", TextLine)
+        self.notice = self.query_one("#notice", NoticeLine)
         self._fit(self.app.size.width, self.app.size.height)
         self.call_after_refresh(self.app.start_loading)
 
@@ -174,6 +175,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
         notice."""
         self.session = self.feeder.session = session
         self.delay = session.delay
+        self.refit()  # the memory view's rows follow the model's units
         said += self.keep_comparing(session)
         if refeed:
             self.feeder.refeed_first(refeed, said)
@@ -199,12 +201,11 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
     def _fit(self, width: int, height: int) -> None:
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small")
-        self.set_class(height < SHORT, "-short")
-        self.set_class(height < TINY, "-tiny")
         if small:
             self.query_one("#too-small", Static).update(
                 f"The terminal is too small: {width}×{height}.\n"
                 f"echo-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}.")
+        self.refit()
 
     # -- keys ---------------------------------------------------------------------------
     async def on_key(self, event: events.Key) -> None:
@@ -279,9 +280,10 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
             self._pumping = False
 
     def say(self, text: str) -> None:
-        """Show `text` on the notice line ('' clears it)."""
+        """Show `text` on the notice line ('' clears it): on two lines when it needs them and
+        the screen has a row to spare (`FittingHost`); help (f1) lists the recent ones."""
         if self.is_mounted:
-            self.notice.show(text)
+            self.show_notice(text)
 
     # -- actions ------------------------------------------------------------------------
     def action_undo(self) -> None:
@@ -329,6 +331,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
 
     def watch_show_memory(self, show: bool) -> None:
         self.memory.set_class(not show, "-hidden")
+        self.refit()
 
     def action_toggle_delays(self) -> None:
         self.every_delay = not self.every_delay
@@ -336,6 +339,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
     def watch_every_delay(self, every: bool) -> None:
         self.tapes.set_class(every, "-hidden")
         self.delays.set_class(not every, "-hidden")
+        self.refit()
         self.redraw()
 
     def action_scroll(self, rows: int) -> None:

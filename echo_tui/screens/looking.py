@@ -18,12 +18,14 @@ class LookingHost:
             self.say(failure_sentence(event.worker))  # what _export did not foresee
 
     def action_toggle_inspect(self) -> None:
-        self.inspect.set_class(self.inspect.display, "-hidden")
-        if self.inspect.display:
+        opening = self.inspect.has_class("-hidden")
+        self.inspect.set_class(not opening, "-hidden")
+        self.refit()
+        if opening:
             self.say("look inside: shift+← → or a click picks the answer")
 
     def action_pick(self, steps: int) -> None:
-        if not self.inspect.display:
+        if self.inspect.has_class("-hidden"):
             self.action_toggle_inspect()
             return
         self.say(self.inspect.move(steps))

@@ -21,9 +21,10 @@ class TrainingHost:
     TrainingControl, made with it) and `say` (the notice line)."""
 
     def action_toggle_train(self) -> None:
-        opening = not self.train.display
+        opening = self.train.has_class("-hidden")
         self.train.set_class(not opening, "-hidden")
         self.set_class(opening, "-training")
+        self.refit()
         if opening:
             self.train.opened()
         if opening and not self.train.running:

@@ -249,5 +249,10 @@ class MemoryView(SessionView, Widget):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         session = self.session
-        units = session.model.hidden_size if session is not None else 2
+        return self.lines_for(session.model.hidden_size if session is not None else 2)
+
+    @staticmethod
+    def lines_for(units: int) -> int:
+        """The lines the view draws for a model of `units` units when it has room: the keys
+        and a line per two units, at most MAX_LINES of them."""
         return 1 + min(MAX_LINES, -(-units // 2))
