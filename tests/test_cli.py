@@ -124,7 +124,8 @@ def test_eval_refuses_a_bad_file(tmp_path, capsys):
     bad.write_bytes(b"not weights")
     assert cli.main(["eval", str(bad)]) == 1
     n = int.from_bytes(b"not weig", "little")
-    assert capsys.readouterr().err == (f"echo-train: error: {bad}: is not a safetensors file "
+    assert capsys.readouterr().err == (f"echo-train: evaluating {bad} (1 of 1)…\n"
+                                       f"echo-train: error: {bad}: is not a safetensors file "
                                        f"(its header length {n} runs past the file's 11 bytes)\n")
 
 

@@ -131,8 +131,10 @@ def test_eval_refusal_is_inert(tmp_path, capsys):
     bad = tmp_path / "bad\x1b[2J.safetensors"
     bad.write_bytes(b"")
     assert cli.main(["eval", str(bad)]) == 1
-    assert capsys.readouterr().err == (f"echo-train: error: {tmp_path}/bad\\x1b[2J.safetensors: "
-                                       "is not a safetensors file (only 0 bytes)\n")
+    assert capsys.readouterr().err == (
+        f"echo-train: evaluating {tmp_path}/bad\\x1b[2J.safetensors (1 of 1)…\n"
+        f"echo-train: error: {tmp_path}/bad\\x1b[2J.safetensors: is not a safetensors file (only "
+        "0 bytes)\n")
 
 
 def _help(capsys, kind):

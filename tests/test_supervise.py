@@ -81,7 +81,8 @@ def test_ctrl_c_ends_a_run_whose_step_is_still_running(tmp_path):
 def test_every_setting_has_a_range_and_every_recipe_keeps_to_them():
     numbers = [f.name for f in dataclasses.fields(TrainConfig)
                if f.name not in ("kind", "cell", "alphabet", "device", "orthogonal")]
-    assert sorted(numbers + ["threads"]) == sorted(RANGES)
+    others = ["threads", "chars", "streams", "stream_steps"]  # --threads; eval's
+    assert sorted(numbers + others) == sorted(RANGES)
     for cfg in RECIPES.values():
         assert validate(cfg) is cfg
 
@@ -124,16 +125,23 @@ def test_a_run_larger_than_the_memory_available_is_refused_naming_its_estimate(c
     assert check_memory(config("text"), available=10**10) == config("text")
 
 
+# the peak a training adds (VmHWM, this process's own high-water mark: ru_maxrss would carry
+# the parent's over the fork and exec)
 PEAK = textwrap.dedent("""
-    import json, resource, sys
+    import json, sys
     import torch
     from trainer.recipes import config
     from trainer.train import train
+
+    def peak():
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+
     torch.set_num_threads(1)
     cfg = config(sys.argv[1], **json.loads(sys.argv[2]))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak()
     train(cfg)
-    print(1024 * (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before))
+    print(peak() - before)
 """)
 
 

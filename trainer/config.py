@@ -99,6 +99,10 @@ RANGES: dict[str, Range] = {
     "confirm_chars": Range(1, 10**8, optional=True),
     "heldout_stream_steps": Range(10, 10**7),
     "threads": Range(1, 1_024),  # --threads: not a TrainConfig field (trainer.threads)
+    # echo-train eval's: its streams are held whole in memory (8 bytes a step)
+    "chars": Range(1, 10**8),
+    "streams": Range(1, 1_000),
+    "stream_steps": Range(10, 10**7),
 }
 # The whole-number settings the app's form types in (`whole`), and the loader checks a file's
 # sizes against

@@ -127,6 +127,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.feeder = Feeder()
+        self.chosen_delay: int | None = None  # the delay the user chose: kept across models
         self.revision = 0  # bumped when the stream, the delay or the model changes
         self._followers: list = []  # the views that redraw at each revision
         self._pumping = False
@@ -175,6 +176,8 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
         notice."""
         self.session = self.feeder.session = session
         self.delay = session.delay
+        if self.chosen_delay is None:  # the first model's: what the user has, chosen or not
+            self.chosen_delay = session.delay
         self.refit()  # the memory view's rows follow the model's units
         said += self.keep_comparing(session)
         if refeed:
@@ -184,8 +187,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
         self.redraw()
         self.kick()
 
-    def follow(self, view) -> None:
-        """`view` (a widgets.base.SessionView) is told of every revision from now on."""
+    def follow(self, view) -> None:  # `view`, a widgets.base.SessionView, hears each revision
         self._followers.append(view)
 
     def redraw(self) -> None:
@@ -212,7 +214,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
         # Every key that touches the stream is handled here, in arrival order. Left to bubble to
         # the app, a binding's key would run after printable keys that arrived behind it (a burst
         # "ab", backspace, "c" would come out "ab" instead of "ac").
-        if self.focused is not None:
+        if self.focused is not None or self.tab_into_form(event):
             return  # the training form has the keys; its own bindings come first
         session = self.session
         ch = typed_character(event)
@@ -322,7 +324,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
         except ValueError as e:
             self.say(str(e))
             return
-        self.delay = delay
+        self.delay = self.chosen_delay = delay
         self.delay_compared(delay)
         self.redraw()
 

@@ -30,6 +30,14 @@ class LookingHost:
             return
         self.say(self.inspect.move(steps))
 
+    def choose_varying_units(self) -> None:
+        """The palette's "choose the units that vary most now": pinned units stay first."""
+        self.show_memory = True
+        pinned = self.memory.choose_varying()
+        self.say("the memory view shows the units that vary most over the keys on screen"
+                 + (f", after the pinned {', '.join(map(str, pinned))}" if pinned else "")
+                 + "; kept while you type")
+
     def action_cycle_gates(self) -> None:
         self.show_memory = True
         self.say(self.memory.cycle_showing())
@@ -56,7 +64,8 @@ class LookingHost:
 
         self.app.push_screen(PathPrompt(
             "Pin units", f"Unit numbers, 0 to {top}, separated by spaces: the memory view "
-            "shows them first and keeps them while you type."), chosen)
+            "shows them first and keeps them while you type.",
+            placeholder=" ".join(str(u) for u in (3, 17, 42) if u <= top) or "0"), chosen)
 
     def ask_export(self) -> None:
         """Write the stream's numbers (trainer.trace) to a .npz file the user names."""

@@ -34,6 +34,19 @@ class TrainingHost:
         else:
             self.set_focus(None)
 
+    def tab_into_form(self, event) -> bool:
+        """While the panel shows, Tab and shift+Tab from the tapes go to the form's first and
+        last field (Textual's focus moves on from there, through the form only); elsewhere a
+        Tab is a typed key. True when `event` was that."""
+        if event.key not in ("tab", "shift+tab") or not self.train.display:
+            return False
+        event.stop()
+        event.prevent_default()
+        fields = [w for w in self.focus_chain if self.train in w.ancestors]
+        if fields:
+            self.set_focus(fields[0] if event.key == "tab" else fields[-1])
+        return True
+
     def action_escape(self) -> None:
         if self.train.running:
             self.train.cancel()
