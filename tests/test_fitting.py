@@ -120,9 +120,13 @@ def test_what_the_user_opened_gets_the_rows_in_order():
     f = fit(18, comparing=False, training=True, inspecting=True, memory=True, memory_lines=9)
     assert (f.panel, f.plots, f.inspect, f.memory_rows) == (True, False, False, 0)
     assert f.left_out == ("f5 look inside", "f2 memory")
-    # 100×30: all of it, the memory view at its share of the height (20% while training)
+    # 100×30: all of it but the memory view, which comes after the panel's plots
     f = fit(30, comparing=True, training=True, inspecting=True, memory=True, memory_lines=9)
-    assert (f.panel, f.inspect, f.memory_rows, f.left_out) == (True, True, 6, ())
+    assert (f.panel, f.plots, f.inspect, f.memory_rows) == (True, True, True, 0)
+    assert f.left_out == ("f2 memory",)
+    # without compare mode it has room, up to its share of the height (20% while training)
+    f = fit(34, comparing=False, training=True, inspecting=True, memory=True, memory_lines=9)
+    assert (f.panel, f.plots, f.inspect, f.memory_rows, f.left_out) == (True, True, True, 5, ())
     # a long notice takes a second row only when one is free
     assert fit(24, comparing=False, training=False, inspecting=False, memory=True,
                memory_lines=9, long_notice=True).notice_rows == 2

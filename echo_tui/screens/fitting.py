@@ -2,11 +2,11 @@
 
 The header, the slider, the notice line, the status line (and compare mode's second one) and
 the footer always show. The tapes (or every delay) keep at least one row of steps. What the user
-opened gets the rest in this order: the training panel, look inside (f5), the memory view (f2),
-each whole or not at all, so no box ever loses its bottom border and the status line is never
-pushed off. What is left then goes to the training panel's plots, the memory view's unit lines
-(up to its share of the height), the blank row above the slider, a second notice line when a
-notice needs one, and the tapes. A view opened but left out for want of rows is named in the
+opened gets the rest in this order: the training panel, look inside (f5), the panel's plots,
+the memory view (f2), each whole or not at all, so no box ever loses its bottom border and the
+status line is never pushed off. What is left then goes to the tapes' line of marks (keys that
+were no step), the memory view's unit lines (up to its share of the height), the blank row
+above the slider, a second notice line when a notice needs one, and the tapes. A view opened but left out for want of rows is named in the
 tapes' (or every delay's) bottom border: "no room: f2 memory".
 
 `fit` is the arithmetic (no Textual); `FittingHost` applies it to the screen.
@@ -58,8 +58,9 @@ def fit(height: int, *, comparing: bool, training: bool, inspecting: bool, memor
 
     panel = take(PANEL_ROWS, "^t training", training)
     inspect = take(INSPECT_ROWS, "f5 look inside", inspecting)
+    plots = panel and take(PLOT_ROWS, "", True)  # what a run shows, before the memory view
     memory_shown = take(MEMORY_MIN, "f2 memory", memory)
-    plots = panel and take(PLOT_ROWS, "", True)
+    take(1, "", True)  # the tapes' line of marks for skipped keys, above what was typed
     memory_rows = 0
     if memory_shown:
         share = MEMORY_SHARE_TRAINING if panel else MEMORY_SHARE
