@@ -21,6 +21,13 @@ def focused_id(app) -> str | None:
     return focused.id if focused is not None else None
 
 
+async def press(pilot, *names: str) -> None:
+    """Keys one at a time, as a person presses them (a burst can reach a widget that the key
+    before has just unfocused)."""
+    for name in names:
+        await keys(pilot, name)
+
+
 def app_with_runs():
     started = []
     app = create_app(weights=shipped_weights("fixed_delay"), start_run=started.append)
@@ -47,8 +54,7 @@ async def test_tab_and_shift_tab_move_among_the_fields_and_never_start_a_run():
         assert focused_id(app) is None
         await keys(pilot, "tab")
         assert focused_id(app) == "train-kind"
-        await keys(pilot, "escape")
-        await keys(pilot, "shift+tab")
+        await press(pilot, "escape", "shift+tab")
         assert focused_id(app) == "train-start"
         assert started == [] and app.session.typed == ""
         await keys(pilot, "enter")  # the deliberate key
@@ -59,16 +65,11 @@ async def test_after_a_run_tab_still_goes_to_the_form_and_with_the_panel_shut_it
     app, started = app_with_runs()
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
-        await keys(pilot, "ctrl+t")
-        await keys(pilot, "enter")
+        await press(pilot, "ctrl+t", "enter")
         assert len(started) == 1 and focused_id(app) is None  # typing goes on meanwhile
-        await keys(pilot, "escape")  # the run is cancelled: the panel stays open
-        await keys(pilot, *"ab")
-        await keys(pilot, "tab")
+        await press(pilot, "escape", "a", "b", "tab")  # the run cancelled, the panel stays
         assert app.session.typed == "ab" and focused_id(app) == "train-kind"
-        await keys(pilot, "escape")
-        await keys(pilot, "ctrl+t")
-        await keys(pilot, "tab")  # the panel shut: Tab is a typed key
+        await press(pilot, "escape", "ctrl+t", "tab")  # the panel shut: Tab is a typed key
         assert app.session.typed == "ab\t" and focused_id(app) is None
 
 
@@ -76,20 +77,17 @@ async def test_the_arrows_open_a_list_pick_in_it_and_step_its_value():
     app, started = app_with_runs()
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
-        await keys(pilot, "ctrl+t")
-        await keys(pilot, "tab")
+        await press(pilot, "ctrl+t", "tab")
         kind = app.main.query_one("#train-kind", Select)
         assert kind.value == "fixed"
         await keys(pilot, "left")
         assert kind.value == "variable" and app.session.delay == 4  # not the delay's key
         await keys(pilot, "right")
         assert kind.value == "fixed"
-        await keys(pilot, "tab")
-        await keys(pilot, "down")
+        await press(pilot, "tab", "down")
         alphabet = app.main.query_one("#train-alphabet", Select)
         assert alphabet.expanded
-        await keys(pilot, "down")
-        await keys(pilot, "enter")  # picks, does not start
+        await press(pilot, "down", "enter")  # picks, does not start
         assert not alphabet.expanded and alphabet.value == "alnum" and started == []
         await keys(pilot, "up")
         assert alphabet.expanded
