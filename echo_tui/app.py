@@ -11,10 +11,8 @@ fast.
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -26,20 +24,20 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from .comparing import COMPARISON, ComparesModels, comparison_choice
+from .saving import SavesModels
 from .palette import palette_commands
-from .describe import JOBS, error_text, failure_sentence, one_line
-from .models import SHIPPED, SHIPPED_NAMES, ModelChoice, ModelCycle, open_session
+from .describe import JOBS, delay_range, error_text, failure_sentence, one_line
+from .models import (FIRST_START, SHIPPED, SHIPPED_NAMES, ModelChoice, ModelCycle,
+                     compiled_before, open_session)
 from .screens import EchoScreen, ServedEchoScreen
+from .hangup import Ending
 from .served import refusal, served
 from .screens.echo import help_bindings
 from .terminal import driver_for
 from .widgets import HelpScreen, PathPrompt
 from .widgets.help_text import INTRO, help_sections
 
-# a signal ends the app as a quit does (terminal restored, training stopped), with its status
-ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-
-class EchoApp(ComparesModels, App):
+class EchoApp(ComparesModels, SavesModels, App):
     """Every keystroke through the GRU, its echo under what you typed, at a delay you choose
     (and, in compare mode, a second model's echo under it: `ComparesModels`)."""
 
@@ -72,17 +70,16 @@ class EchoApp(ComparesModels, App):
         self._switching = False
         self.first_frame_at: float | None = None
         self.model_ready_at: float | None = None
+        # SIGTERM, SIGHUP or a vanished terminal end the app as a quit does (terminal restored,
+        # training stopped), with their status, and within a bound whatever is stuck
+        self.ending = Ending(self)
 
     def get_driver_class(self):
         return driver_for(super().get_driver_class())
 
     def on_mount(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in ENDING_SIGNALS:
-            try:
-                loop.add_signal_handler(sig, self.exit, None, 128 + sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # no such signal here (Windows), or not the main thread (a test's app)
+        if not self.is_headless:  # a test's app leaves its process's signals alone
+            self.ending.install()
 
     @property
     def current(self) -> ModelChoice:
@@ -93,6 +90,7 @@ class EchoApp(ComparesModels, App):
         loading = self.weights.name if self.weights else SHIPPED_NAMES[SHIPPED[0]]
         screen = ServedEchoScreen if served() else EchoScreen  # a browser's keys in a browser
         self.main = screen(loading, self.show_memory, self.start_run, id="main")
+        self.main.chosen_delay = self.start_delay  # --delay: the user's choice from the start
         return self.main
 
     @property
@@ -104,6 +102,8 @@ class EchoApp(ComparesModels, App):
         """Called once the first frame is drawn: only now does torch get imported."""
         self.first_frame_at = time.perf_counter()
         self.torch_at_first_frame = "torch" in sys.modules  # the bench checks it stays False
+        if not compiled_before():
+            self.main.say(FIRST_START)
         self._load(self.current, self.start_delay, switching=False)
 
     # -- waiting for the app (the bench and the tests) -------------------------------------
@@ -163,12 +163,23 @@ class EchoApp(ComparesModels, App):
         # what was typed carries over, as typed: fed to the new model before any key still
         # queued; what it cannot read is skipped, and the notice says how much
         self.main.use_session(session, old.typed if old is not None else "",
-                              f"now {name}" if old is not None else "")
+                              f"now {name}{self._delay_kept(session)}" if old is not None
+                              else "")
         if self.model_ready_at is None:
             self.model_ready_at = time.perf_counter()
+            if self.main.notice.text == FIRST_START:
+                self.main.say("")
         if self.compare_at_start is not None:
             choice, self.compare_at_start = self.compare_at_start, None
             self.compare_with(choice)
+
+    def _delay_kept(self, session) -> str:
+        """The notice's word on a chosen delay the new model does not have."""
+        chosen = self.main.chosen_delay
+        if chosen is None or chosen == session.delay:
+            return ""
+        return (f" (at delay {session.delay}: it has {delay_range(session.delays)}; your "
+                f"{chosen} comes back with a model that has it)")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
@@ -187,7 +198,8 @@ class EchoApp(ComparesModels, App):
         self._switching = True
         choice = self.models.recognise(choice)
         self.main.say(f"loading {choice.describe()}…")
-        self._load(choice, self.session.delay, switching=True)
+        chosen = self.main.chosen_delay  # the user's, kept through models that lack it
+        self._load(choice, self.session.delay if chosen is None else chosen, switching=True)
 
     # -- actions -----------------------------------------------------------------------------
     def action_switch_model(self) -> None:
@@ -197,53 +209,6 @@ class EchoApp(ComparesModels, App):
     def use_trained(self, model, label: str) -> None:
         """A model trained in the app takes over the session, joining the f3 cycle."""
         self._switch_to(self.models.trained_choice(model) or ModelChoice.trained(model, label))
-
-    def save_trained(self, model, cfg, checkpoint) -> None:
-        """Ask where, then write the trained model there (atomically, never over a non-file)."""
-        def chosen(path: str | None) -> None:
-            if path:
-                self._save(model, cfg, checkpoint, Path(path).expanduser())
-
-        if refusal("save"):
-            self.main.say(refusal("save"))
-            return
-
-        self.push_screen(PathPrompt(
-            "Save the trained model", "A weights file; afterwards `echo-tui --weights PATH` "
-            "opens it.", "trained.safetensors"), chosen)
-
-    @work(thread=True, group="save", exit_on_error=False)
-    def _save(self, model, cfg, checkpoint, path: Path) -> None:
-        from trainer import save_model
-        from trainer.config import resolve_device, run_metadata
-        from trainer.outpath import reason, write_fallback
-        from trainer.weights import model_bytes
-
-        # what every saved file records, as echo-train's do; the device the child resolved
-        cfg = replace(cfg, device=resolve_device(cfg.device))
-        meta = run_metadata(cfg, checkpoint, recipe="echo-tui", command="echo-tui training panel")
-        try:
-            written = save_model(model, path, **meta)
-        except ValueError as e:  # refused before writing (a directory, a pipe): choose again
-            self.call_from_thread(self.notify, one_line(str(e)), title="Not saved",
-                                  severity="error", markup=False)
-            return
-        except OSError as e:  # the write itself failed (a full disk): keep it somewhere
-            try:
-                kept = f"saved to {write_fallback(path, model_bytes(model, **meta))} instead"
-            except OSError as lost:
-                kept = f"not saved elsewhere either ({lost.strerror or reason(lost)})"
-            said = one_line(f"could not write {path} ({reason(e)}); the model stays here (^s "
-                            f"tries again) and was {kept}")
-            self.call_from_thread(self.main.say, said)
-            self.call_from_thread(self.notify, said, title="Not saved", severity="error",
-                                  markup=False)
-            return
-        choice = self.models.trained_choice(model)
-        if choice is not None:
-            choice.path = written
-        self.call_from_thread(self.main.say, one_line(
-            f"saved {written}: open it with echo-tui --weights {path}"))
 
     def action_open_weights(self) -> None:
         if refusal("open"):
@@ -266,11 +231,17 @@ class EchoApp(ComparesModels, App):
         for binding in help_bindings(browser=served()):
             if binding.tooltip:
                 keys.setdefault(binding.tooltip, []).append(self.get_key_display(binding))
-        help_screen = HelpScreen(INTRO, help_sections(self.session, keys), self.main.feed_text)
+        help_screen = HelpScreen(INTRO, help_sections(self.session, keys,
+                                                      list(self.main.notice.recent)),
+                                 self.main.feed_text)
         self.push_screen(help_screen, help_screen.deliver)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":  # Textual's own panel: Tab is a typed key here
+                command = SystemCommand("Keys", "Every key of echo-tui and what it does, "
+                                        "with what the views show (f1)", self.action_help)
+            yield command
         yield from palette_commands(self)
 
 def create_app(weights: str | Path | None = None, delay: int | None = None, **kwargs) -> EchoApp:
@@ -286,6 +257,8 @@ def run_app(weights: str | None, delay: int | None, compare: str | None = None,
     at start."""
     app = create_app(weights, delay, compare=compare, memory=memory)
     app.run()
+    if app.ending.code is not None:  # a signal or a vanished terminal: nothing more to say,
+        app.ending.finish()  # and a stuck output thread must not hold the interpreter's exit
     if app.error:
         print(one_line(app.error), file=sys.stderr)
     return app.return_code or 0

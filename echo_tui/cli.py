@@ -14,7 +14,9 @@ PROG = "echo-tui"
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Type, and watch a GRU echo your keys back with a delay.")
+        prog=PROG, description="Type, and watch a GRU echo your keys back with a delay.",
+        epilog="echo-tui serve [--host H] [--port P] [...]: the app for a room of browsers, "
+               "each tab its own session (the [serve] extra; echo-tui serve --help says more)")
     parser.add_argument("--weights", metavar="PATH",
                         help="a weights file made by echo-train (default: the shipped text "
                              "model; f3 cycles through it and the shipped ones)")

@@ -78,5 +78,7 @@ class ComparesModels:
         from trainer import WeightsError
 
         self.compare_loading = False
-        said = one_line(str(error)) if isinstance(error, WeightsError) else error_text(error)
-        self.main.say(f"cannot compare {one_line(choice.describe())}: {said}")
+        if isinstance(error, WeightsError):  # its sentence names the file: the fault first
+            self.main.say(f"cannot compare: {one_line(str(error))}")
+        else:
+            self.main.say(f"cannot compare {one_line(choice.describe())}: {error_text(error)}")

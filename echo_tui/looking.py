@@ -123,6 +123,8 @@ def look(session, step: int, delay: int | None = None, window: int = WINDOW) -> 
     for d in session.delays:
         truth = rows.truth(lo, lo + 1, d)[0]
         verdicts[d] = bool(rows.out[lo, session.delays.index(d)] == truth)
+    if not torch.isfinite(weights).all():  # the loader refuses such models; a trained one...
+        raise ValueError("the answer's gradient is not a number: this model's numbers overflow")
     return Look(step=step, delay=delay, start=start,
                 keys=rows.decode(ids.numpy().astype(rows.dtype)), weights=weights.numpy(),
                 answer=str(alphabet[answer]), probability=p,

@@ -108,16 +108,27 @@ class ModelCycle:
         return next((c for c in self.choices if c.kind == "trained" and c.model is model), None)
 
 
+FIRST_START = ("the first start compiles the fast step for your machine (a few seconds, once); "
+               "keys typed meanwhile are kept")
+
+
+def compiled_before() -> bool:
+    """Whether the compiled steps (echo_tui/kernels.py, numba) are cached beside the module:
+    if not, the first model's loading takes seconds more, and the app says why."""
+    return any((Path(__file__).parent / "__pycache__").glob("kernels.*.nbi"))
+
+
 def open_session(choice: ModelChoice, delay: int | None, strict: bool = True,
                  clock: Callable[[], float] | None = None):
     """A warmed-up EchoSession on `choice`'s model at `delay` (runs in a thread).
 
-    Not `strict`: a delay the model does not have falls back to its default.
+    Not `strict`: a delay the model does not have falls back to the longest it has below it
+    (text at 16 -> letters 0-8 at 8), else to its default.
     """
-    import torch
-
-    torch.set_num_threads(1)  # a keystroke's step is tiny: more threads only add latency
     from trainer import load_model
+    from trainer.threads import use_threads
+
+    use_threads(1)  # a keystroke's step is tiny: more threads only add latency
 
     from .session import EchoSession
 
@@ -126,6 +137,7 @@ def open_session(choice: ModelChoice, delay: int | None, strict: bool = True,
     warm.feed(model.alphabet.symbols[0] * 8)  # warm up both paths, so the first key and
     warm.feed(model.alphabet.symbols[0])  # the first paste do not pay for it
     if not strict and delay not in model.head_delays:
-        delay = None
+        delay = max((d for d in model.head_delays if delay is not None and d <= delay),
+                    default=None)
     kwargs = {"clock": clock} if clock is not None else {}
     return EchoSession(model, delay, **kwargs)

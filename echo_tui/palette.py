@@ -14,6 +14,10 @@ from .models import SHIPPED_NAMES, ModelChoice
 from .served import served
 
 
+WHY_NO_COMPARISON = ("the shipped comparison models read letters a–z, the model in use another "
+                     "alphabet: f3 to a letters model, then compare")
+
+
 def palette_commands(app) -> Iterable[SystemCommand]:
     """The entries for `app` (an EchoApp) as it is now: the delays its model has, the
     comparison models when it reads letters, "Stop comparing" while comparing."""
@@ -43,6 +47,10 @@ def palette_commands(app) -> Iterable[SystemCommand]:
                                 f"{SHIPPED_NAMES[name]}: letters, delays 0–16, trained "
                                 "as the other cells were", partial(
                                     app.compare_with, ModelChoice.shipped(name)))
+    elif app.session is not None:  # the entries stay findable, saying why they cannot act
+        yield SystemCommand("Compare with the shipped RNN, LSTM or GRU",
+                            "They read letters a–z, this model another alphabet: f3 to a "
+                            "letters model first", partial(app.main.say, WHY_NO_COMPARISON))
     if app.main.compared is not None:
         yield SystemCommand("Stop comparing", "Back to one model; what you typed stays",
                             app.action_stop_comparing)
@@ -50,8 +58,8 @@ def palette_commands(app) -> Iterable[SystemCommand]:
                         app.main.action_toggle_memory)
     yield SystemCommand("Memory: choose the units that vary most now",
                         "The memory view keeps its units while you type; this picks those "
-                        "that vary most over the keys on screen, and keeps them",
-                        app.main.memory.choose_varying)
+                        "that vary most over the keys on screen (after any pinned), and keeps "
+                        "them", app.main.choose_varying_units)
     yield SystemCommand("Look inside an answer", "Which past key moved it most, its top "
                         "answers, every delay's verdict (f5; shift+← → picks)",
                         app.main.action_toggle_inspect)

@@ -1,5 +1,5 @@
 """`echo-tui serve`: the app in a browser, for a room of students (Textualize's textual-serve,
-the optional extra `pip install 'echo-gru[serve]'`).
+the optional extra `pip install '.[serve]'`, as the README installs it).
 
 Each browser tab opens a WebSocket, and the server forks one app process for it from a parent
 preloaded once (serve_child), so every tab has its own stream, delay, undo and model, in a
@@ -23,12 +23,13 @@ import tempfile
 from pathlib import Path
 
 DEFAULT_MEMORY_MB = 640  # a session's resident memory, most of it shared with the others
+SERVE_PIP = "pip install '.[serve]' in the echo-gru checkout (as the README installs it)"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="echo-tui serve", description="Serve echo-tui to browsers: each tab its own "
-                                           "session. Needs: pip install 'echo-gru[serve]'")
+                                           f"session. Needs the [serve] extra: {SERVE_PIP}")
     p.add_argument("--host", default="127.0.0.1",
                    help="the address to listen on (0.0.0.0: every network this machine is on)")
     p.add_argument("--port", type=int, default=8000, help="the port to listen on")
@@ -198,8 +199,8 @@ def main(argv: list[str]) -> int:
         print(f"echo-tui serve: {said}", file=sys.stderr)
         return 2
     if importlib.util.find_spec("textual_serve") is None:
-        print("echo-tui serve: needs textual-serve, which is not installed: "
-              "pip install 'echo-gru[serve]'", file=sys.stderr)
+        print(f"echo-tui serve: needs textual-serve, which is not installed: {SERVE_PIP}",
+              file=sys.stderr)
         return 2
     if args.weights is not None or args.delay is not None:
         from .checks import check

@@ -27,8 +27,11 @@ from codecs import getincrementaldecoder
 from textual import events, log
 from textual._xterm_parser import BRACKETED_PASTE_END, BRACKETED_PASTE_START, XTermParser
 from textual.drivers._byte_stream import ByteStream
+from textual.drivers import linux_driver
 from textual.drivers.linux_driver import LinuxDriver
 from textual.drivers.web_driver import WebDriver, _ExitInput
+
+from .hangup import SafeWriter
 
 # stands in for ESC inside a paste while the parser reads it (a private-use character: no
 # keyboard types it and no font draws it, so a real one in a paste is not a concern)
@@ -118,8 +121,51 @@ class TerminalInput:
             pass
 
 
+class InputEnded(Exception):
+    """The terminal read end-of-file or failed: it has closed (or stdin was a pipe that ended)."""
+
+
 class GuardedLinuxDriver(LinuxDriver):
-    """Textual's Linux driver, its input read through a TerminalInput."""
+    """Textual's Linux driver, its input read through a TerminalInput, and a terminal that
+    closes, stalls or vanishes ending the app within a bound (echo_tui/hangup.py says how)."""
+
+    _suspended = False  # stopped by ctrl+z (SIGTSTP): only then does SIGCONT restart the terminal
+
+    def start_application_mode(self) -> None:
+        ending = getattr(self._app, "ending", None)
+        made = linux_driver.WriterThread
+        # Textual makes its output thread by this module-level name: ours, for this call only
+        linux_driver.WriterThread = lambda file: SafeWriter(
+            file, ending.hung_up if ending is not None else lambda: None)
+        try:
+            super().start_application_mode()
+        finally:
+            linux_driver.WriterThread = made
+        if ending is not None:
+            ending.writer = self._writer_thread
+        self._suspended = False
+
+    def _sigtstp_application(self, *args) -> None:
+        self._suspended = True
+        super()._sigtstp_application(*args)
+
+    def _sigcont_application(self, *args) -> None:
+        # a closing terminal sends SIGCONT with its SIGHUP: restarting then (Textual's way)
+        # made a second input and output thread on a terminal that had gone
+        ending = getattr(self._app, "ending", None)
+        if self._suspended and (ending is None or ending.code is None):
+            super()._sigcont_application(*args)
+
+    def close(self) -> None:
+        if self._writer_thread is not None:
+            self._writer_thread.stop()  # a SafeWriter's waits a second at most
+
+    def _input_ended(self) -> None:
+        """End-of-file or an error reading a terminal: it has gone (a pipe that ended is no
+        terminal, and the app goes on without input)."""
+        ending = getattr(self._app, "ending", None)
+        if self.input_tty and ending is not None:
+            ending.hung_up()
 
     def run_input_thread(self) -> None:
         # Textual 8.2.8's LinuxDriver.run_input_thread, with TerminalInput between the read and
@@ -132,9 +178,12 @@ class GuardedLinuxDriver(LinuxDriver):
             for k, (_key, mask) in enumerate(selector_events):
                 last = k == len(selector_events) - 1
                 if mask & selectors.EVENT_READ:
-                    data = os.read(self.fileno, 1024 * 4)
-                    if not data:
-                        break  # stdin is a pipe that has ended
+                    try:
+                        data = os.read(self.fileno, 1024 * 4)
+                    except OSError:  # EIO: the terminal has closed
+                        data = b""
+                    if not data:  # Textual's went on selecting, spinning a core for ever
+                        raise InputEnded
                     for message in terminal.feed(data, final=final and last):
                         self.process_message(message)
             for message in terminal.tick():
@@ -145,6 +194,8 @@ class GuardedLinuxDriver(LinuxDriver):
                 process(selector.select(0.1))
             selector.unregister(self.fileno)
             process(selector.select(0.1), final=True)
+        except InputEnded:
+            self._input_ended()
         finally:
             selector.close()
             terminal.close()

@@ -32,7 +32,8 @@ from types import SimpleNamespace
 from .frames import (PARENT_ENV, PAYLOAD_FALLBACK, FrameError, checked_header, clip,
                      die_with_parent, read_frame, write_frame)
 
-# the cores this process may run on (a container or taskset can allow fewer than the machine has)
+# the cores this process may run on (a container or taskset can allow fewer than the machine has):
+# trainer.threads.cores, which the app cannot import before its first frame (trainer loads torch)
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 PAYLOAD_SLACK = 1024 * 1024  # payload bound: twice the weights' bytes for the config, plus this
@@ -190,13 +191,14 @@ def child(cfg: dict, out) -> int:
         os.nice(10)  # the app's keys come first
     except (AttributeError, OSError):
         pass
-    import torch
+    from trainer.threads import use_threads  # first: it says how torch's threads wait
+
+    use_threads(max(1, CORES - 1))
     from safetensors.torch import save
 
     from trainer.config import resolve_device
     from trainer.train import TrainConfig, TrainingDiverged, train
 
-    torch.set_num_threads(max(1, CORES - 1))
     if cfg.get("device") == "auto":  # the one rule: CUDA, then MPS, then the CPU
         cfg = {**cfg, "device": resolve_device("auto")}
     last: list[tuple[dict, bytes]] = []

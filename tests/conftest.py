@@ -7,9 +7,11 @@ import asyncio
 import inspect
 
 import pytest
-import torch
 
-from trainer import VariableDelayGRUMemory, load_model, save_model, shipped_weights
+# trainer before torch: it says how torch's threads wait (trainer.threads), which OpenMP reads
+# once, as torch loads; a shared machine then slows the tests rather than stalling them
+from trainer import VariableDelayGRUMemory, load_model, save_model, shipped_weights  # isort: skip
+import torch  # noqa: E402
 
 torch.set_num_threads(1)
 ASYNC_TIMEOUT_S = 120  # generous: a shared 2-core machine can stall a test for many seconds

@@ -34,7 +34,7 @@ def status(app) -> str:
 
 
 def notice(app) -> str:
-    return str(app.main.query_one("#notice").render())
+    return app.main.notice.text
 
 
 # -- typing and the tapes ----------------------------------------------------------------------
@@ -48,7 +48,8 @@ async def test_the_text_model_opens_and_echoes_spaces_capitals_and_punctuation(t
         assert s.alphabet.name == "text" and s.stream == "Hello, World!" and s.delay == 3
         assert s.echo == batch_echo(text_model, "Hello, World!", 3)
         assert tape_lines(app) == ["Hello,␣World!", shown(s.echo, s.alphabet)]
-        assert status(app).startswith("variable · ASCII · hidden 192 · delay 3 · 13 steps · acc ")
+        assert status(app).startswith("variable · gru · ASCII · hidden 192 · delay 3 · 13 steps · "
+                                      "acc ")
         assert re.search(r" · conf \d+% · [\d.]+ (µs|ms)/step$", status(app))
 
 
@@ -121,7 +122,7 @@ async def test_fixed_model_shows_its_delay_and_the_slider_cannot_move(fixed_mode
         assert app.session.echo == batch_echo(fixed_model, "abacaba", 4)
         assert "fixed-delay model: its delay cannot move" in screen_text(app)
         assert notice(app) == "the fixed-delay model echoes at delay 4 only"
-        assert status(app).startswith("fixed · a–z · hidden 64 · delay 4 · 7 steps")
+        assert status(app).startswith("fixed · gru · a–z · hidden 64 · delay 4 · 7 steps")
 
 
 async def test_skipped_keys_are_marked_where_they_were_and_named_once(variable_model):
@@ -384,13 +385,36 @@ async def test_f3_cycles_the_shipped_models_and_gives_back_what_was_typed(
         await settle(pilot)
         assert (app.session.kind, app.session.delay) == ("fixed", 4)
         assert app.session.echo == batch_echo(fixed_model, "hibob", 4)
+        assert notice(app).startswith("now the shipped fixed-delay letters model (at delay 4: it "
+                                      "has delay 4; your 3 comes back with a model that has it)"
+                                      ": re-fed 5 steps")
         await keys(pilot, "f3")
         await settle(pilot)
         s = app.session
-        assert s.alphabet.name == "text" and s.delay == 4  # the delay the text model also has
+        assert s.alphabet.name == "text" and s.delay == 3  # the delay the user chose, back
         assert s.stream == "Hi, Bob!"  # as typed: capitals and punctuation come back
-        assert s.echo == batch_echo(text_model, "Hi, Bob!", 4)
+        assert s.echo == batch_echo(text_model, "Hi, Bob!", 3)
         assert "text_delay.safetensors" in screen_text(app)
+
+
+async def test_f3_keeps_the_delay_chosen_and_returns_to_it(text_model):
+    app = create_app()  # the text model, delays 0-16
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        app.main.set_delay(16)  # as the slider, the arrows or the palette set it
+        await keys(pilot, *"hello")
+        await keys(pilot, "f3")
+        await settle(pilot)
+        assert (app.session.alphabet.name, app.session.delay) == ("letters", 8)  # its longest
+        assert notice(app).startswith("now the shipped variable-delay letters model (at delay 8: "
+                                      "it has delays 0–8; your 16 comes back with a model that "
+                                      "has it)")
+        await keys(pilot, "left")  # a choice made here is the new one
+        for _ in range(2):  # letters fixed (at 4), then the text model: 7, as chosen
+            await keys(pilot, "f3")
+            await settle(pilot)
+        assert (app.session.alphabet.name, app.session.delay) == ("text", 7)
+        assert app.session.echo == batch_echo(text_model, "hello", 7)
 
 
 async def test_f3_includes_the_model_given_with_weights(tmp_path, untrained_weights):

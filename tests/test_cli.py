@@ -70,7 +70,7 @@ def test_bad_alphabet_refused(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["fixed", "--delay", "-1"], "--delay -1 is out of range: use 0 to 64"),
     (["variable", "--max-delay", "65"], "--max-delay 65 is out of range: use 0 to 64"),
-    (["fixed", "--lr", "nan"], "--lr nan must be a positive number"),
+    (["fixed", "--lr", "nan"], "--lr nan is out of range: use more than 0, up to 10"),
     (["fixed", "--hidden", "0"], "--hidden 0 is out of range: use 1 to 4096"),
 ])
 def test_out_of_range_refused(capsys, tmp_path, argv, message):
@@ -88,7 +88,7 @@ def test_interrupted_training_leaves_out_whole(tmp_path, monkeypatch, capsys):
     save_model(untrained("fixed"), out)
     before = out.read_bytes()
 
-    def interrupted(cfg, on_progress=None):
+    def interrupted(cfg, **_):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("trainer.train.train", interrupted)
@@ -99,11 +99,11 @@ def test_interrupted_training_leaves_out_whole(tmp_path, monkeypatch, capsys):
 
 
 def test_diverging_run_writes_nothing(tmp_path, capsys):
-    code, out = _train(tmp_path, "--lr", "1e12")
+    code, out = _train(tmp_path, "--lr", "10")  # the largest step allowed
     assert code == 1 and not out.exists()
     err = capsys.readouterr().err
     assert err.startswith("echo-train: error: training diverged at step 20: the loss is ")
-    assert "far worse than guessing (try a smaller --lr than 1e+12)" in err
+    assert "far worse than guessing (try a smaller --lr than 10)" in err
     assert err.endswith("; nothing written\n")
 
 
@@ -124,14 +124,15 @@ def test_eval_refuses_a_bad_file(tmp_path, capsys):
     bad.write_bytes(b"not weights")
     assert cli.main(["eval", str(bad)]) == 1
     n = int.from_bytes(b"not weig", "little")
-    assert capsys.readouterr().err == (f"echo-train: error: {bad}: is not a safetensors file "
+    assert capsys.readouterr().err == (f"echo-train: evaluating {bad} (1 of 1)…\n"
+                                       f"echo-train: error: {bad}: is not a safetensors file "
                                        f"(its header length {n} runs past the file's 11 bytes)\n")
 
 
 def test_a_recipe_brings_its_own_alphabet_and_sizes(monkeypatch, tmp_path):
     seen = {}
 
-    def fake_train(cfg, on_progress=None):
+    def fake_train(cfg, **_):
         seen["cfg"] = cfg
         raise KeyboardInterrupt
 

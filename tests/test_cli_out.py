@@ -17,7 +17,7 @@ TINY = ["--hidden", "8", "--delay", "2", "--max-steps", "1", "--batch", "1", "--
 
 
 def _no_training(monkeypatch):
-    def train(cfg, on_progress=None):
+    def train(cfg, **_):
         raise AssertionError("training started")
 
     monkeypatch.setattr("trainer.train.train", train)
@@ -82,9 +82,9 @@ def test_replacing_weights_names_the_file_it_replaced_as_read_before_training(
     from trainer import train as train_module
     real_train = train_module.train
 
-    def train(cfg, on_progress=None):  # the file changes while training: the old one is named
+    def train(cfg, **kwargs):  # the file changes while training: the old one is named
         save_model(untrained("fixed", hidden=32), out)
-        return real_train(cfg, on_progress)
+        return real_train(cfg, **kwargs)
 
     monkeypatch.setattr("trainer.train.train", train)
     assert cli.main(["fixed", *TINY, "--out", str(out)]) == 0
@@ -131,8 +131,10 @@ def test_eval_refusal_is_inert(tmp_path, capsys):
     bad = tmp_path / "bad\x1b[2J.safetensors"
     bad.write_bytes(b"")
     assert cli.main(["eval", str(bad)]) == 1
-    assert capsys.readouterr().err == (f"echo-train: error: {tmp_path}/bad\\x1b[2J.safetensors: "
-                                       "is not a safetensors file (only 0 bytes)\n")
+    assert capsys.readouterr().err == (
+        f"echo-train: evaluating {tmp_path}/bad\\x1b[2J.safetensors (1 of 1)…\n"
+        f"echo-train: error: {tmp_path}/bad\\x1b[2J.safetensors: is not a safetensors file (only "
+        "0 bytes)\n")
 
 
 def _help(capsys, kind):

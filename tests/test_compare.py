@@ -29,7 +29,7 @@ def weak_rnn(tmp_path):
 
 
 def notice(app) -> str:
-    return str(app.main.query_one("#notice").render())
+    return app.main.notice.text
 
 
 async def comparing(pilot) -> None:
@@ -128,13 +128,13 @@ async def test_a_model_of_another_alphabet_is_refused_and_a_switch_ends_compare_
         app.compare_with(ModelChoice.file(weak_rnn))
         await comparing(pilot)
         assert app.main.compared is None
-        assert notice(app) == ("cannot compare weak_rnn.safetensors: it reads a–z, the model in "
+        assert notice(app) == ("cannot compare: weak_rnn.safetensors reads a–z, the model in "
                                "use ASCII; the echoes would not line up")
         bad = tmp_path / "bad.safetensors"
         bad.write_bytes(b"not weights")
         app.compare_with(ModelChoice.file(bad))
         await comparing(pilot)
-        assert notice(app).startswith("cannot compare bad.safetensors: ")
+        assert notice(app).startswith(f"cannot compare: {bad}: is not a safetensors file")
         assert app.main.compared is None
     app = create_app(weights=VARIABLE, delay=2, compare=str(weak_rnn))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -74,5 +74,5 @@ def test_a_plot_without_matplotlib_is_refused_before_training(tmp_path, monkeypa
     assert main(["compare", "--plot", str(tmp_path / "c.png")]) == 2
     assert capsys.readouterr().err == (
         "echo-train: error: --plot needs matplotlib, which is not installed: "
-        "pip install 'echo-gru[plot]'\n")
+        "pip install '.[plot]' in the echo-gru checkout\n")
     assert not (tmp_path / "c.png").exists()

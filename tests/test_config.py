@@ -34,12 +34,23 @@ def test_every_recipe_is_valid():
 @pytest.mark.parametrize("change, field, sentence, lo, hi", [
     (dict(delay=65), "delay", "delay 65 is out of range: use 0 to 64", 0, 64),
     (dict(hidden=0), "hidden", "hidden 0 is out of range: use 1 to 4096", 1, 4096),
-    (dict(batch=0), "batch", "batch 0 must be at least 1", 1, None),
-    (dict(chunk=-2), "chunk", "chunk -2 must be at least 1", 1, None),
-    (dict(lr=float("nan")), "lr", "lr nan must be a positive number", 0, None),
-    (dict(target=1.5), "target", "target 1.5 must be in (0, 1]", 0, 1),
-    (dict(max_seconds=0.0), "max_seconds", "max_seconds 0.0 must be positive", 0, None),
-    (dict(max_steps=0), "max_steps", "max_steps 0 must be at least 1", 1, None),
+    (dict(batch=0), "batch", "batch 0 is out of range: use 1 to 65536", 1, 65536),
+    (dict(batch=10**9), "batch", "batch 1000000000 is out of range: use 1 to 65536", 1, 65536),
+    (dict(chunk=-2), "chunk", "chunk -2 is out of range: use 1 to 4096", 1, 4096),
+    (dict(chunk=10**6), "chunk", "chunk 1000000 is out of range: use 1 to 4096", 1, 4096),
+    (dict(lr=float("nan")), "lr", "lr nan is out of range: use more than 0, up to 10", 0, 10),
+    (dict(lr=1e12), "lr", "lr 1e+12 is out of range: use more than 0, up to 10", 0, 10),
+    (dict(target=1.5), "target", "target 1.5 is out of range: use more than 0, up to 1", 0, 1),
+    (dict(max_seconds=0.0), "max_seconds",
+     "max_seconds 0 is out of range: use more than 0, up to 1000000", 0, 1_000_000),
+    (dict(max_steps=0), "max_steps", "max_steps 0 is out of range: use 1 to 1000000000", 1,
+     10**9),
+    (dict(seed=10**23), "seed",
+     "seed 100000000000000000000000 is out of range: use 0 to 4294967295", 0, 2**32 - 1),
+    (dict(seed=-1), "seed", "seed -1 is out of range: use 0 to 4294967295", 0, 2**32 - 1),
+    (dict(beta2=1.0), "beta2", "beta2 1 is out of range: use at least 0 and less than 1", 0, 1),
+    (dict(hidden=8.5), "hidden", "hidden 8.5 is out of range: use 1 to 4096", 1, 4096),
+    (dict(curriculum=-1), "curriculum", "curriculum -1 is out of range: use 0 to 64", 0, 64),
 ])
 def test_a_setting_out_of_bounds_is_one_structured_sentence(change, field, sentence, lo, hi):
     with pytest.raises(ConfigError) as e:
@@ -57,7 +68,7 @@ def test_the_caller_names_the_settings():
     assert str(e.value) == "--max-delay 70 is out of range: use 0 to 64"
     with pytest.raises(ConfigError) as e:
         validate(replace(cfg, delay=8), lambda field: flag(field, cfg.kind))
-    assert str(e.value) == "--max-seconds -1 must be positive"
+    assert str(e.value) == "--max-seconds -1 is out of range: use more than 0, up to 1000000"
 
 
 @pytest.mark.parametrize("text, field, result", [

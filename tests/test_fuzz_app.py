@@ -101,7 +101,7 @@ class Oracle:
     def __init__(self, session):
         self.steps: list[tuple[str, str, str]] = []  # (skipped before it, as typed, symbol)
         self.pending = ""  # skipped since the last step
-        self.delay = session.delay
+        self.delay = self.chosen = session.delay  # the delay chosen: kept through switches
         self.undo_steps = session.undo_steps
         self.depth = 0  # steps that can still be undone
         self.use(session.model)
@@ -147,7 +147,7 @@ class Oracle:
             if not self.fixed:
                 step = 1 if key.key.startswith("right") else -1
                 k = max(0, min(len(self.delays) - 1, self.delays.index(self.delay) + step))
-                self.delay = self.delays[k]
+                self.delay = self.chosen = self.delays[k]
         elif key.key == "backspace":
             if self.steps and self.depth:  # the step goes, and the keys skipped after it
                 self.pending, _, _ = self.steps.pop()
@@ -160,13 +160,15 @@ class Oracle:
             self.feed(ch)
 
     def switch(self, model) -> None:
-        """F3: the new model gets what was typed; the delay stays where the new model has it."""
+        """F3: the new model gets what was typed; the delay chosen where the new model has it,
+        else its longest below that, else its default."""
         typed = self.typed
         self.use(model)
         self.steps, self.pending = [], ""
         self.feed(typed)
-        if self.delay not in self.delays:
-            self.delay = self.delays[len(self.delays) // 2]
+        below = [d for d in self.delays if d <= self.chosen]
+        self.delay = (self.chosen if self.chosen in self.delays else below[-1] if below
+                      else self.delays[len(self.delays) // 2])
         self.depth = min(self.undo_steps, len(self.steps))
 
 

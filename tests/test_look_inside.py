@@ -22,7 +22,7 @@ VARIABLE = shipped_weights("variable_delay")
 
 
 def notice(app) -> str:
-    return str(app.main.query_one("#notice").render())
+    return app.main.notice.text
 
 
 async def looked(app):

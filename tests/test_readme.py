@@ -33,11 +33,33 @@ def test_the_remake_commands_are_the_ones_each_file_records():
         assert f"\n{command}\n" in text, command
 
 
-def test_the_python_example_runs(monkeypatch, capsys):
-    import matplotlib
+def _python_blocks():
+    return re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
 
-    matplotlib.use("Agg")  # no window; plt.show() does nothing
-    block = re.search(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S).group(1)
-    assert len(block.strip().splitlines()) <= 10
-    exec(compile(block, "README.md", "exec"), {})
-    assert capsys.readouterr().out == "   thequickbrownfoxjumpsoverthelazy\n"
+
+def test_the_python_examples_run_without_matplotlib(monkeypatch, capsys, tmp_path):
+    import builtins
+    import sys
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):  # the quick start installs no plotting
+        if name.split(".")[0] == "matplotlib":
+            raise ModuleNotFoundError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    monkeypatch.delitem(sys.modules, "matplotlib", raising=False)
+    session, trace = _python_blocks()
+    assert len(session.strip().splitlines()) <= 10
+    exec(compile(session, "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("(35, 128) [") and lines[1] == "   thequickbrownfoxjumpsoverthelazy"
+    from trainer import cli, shipped_weights
+
+    monkeypatch.chdir(tmp_path)  # the second reads what echo-train trace writes
+    assert cli.main(["trace", "--weights", str(shipped_weights("variable_delay")), "--text",
+                     "hello world", "--delay", "3"]) == 0
+    capsys.readouterr()
+    exec(compile(trace, "README.md", "exec"), {})
+    assert capsys.readouterr().out == "helloworld (10, 128) (10, 9) [0 1 2 3 4 5 6 7 8]\n"

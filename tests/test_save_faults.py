@@ -51,8 +51,8 @@ def _after_training(monkeypatch, then):
     real_train = train_module.train
     trained = []
 
-    def train(cfg, on_progress=None):
-        model, progress = real_train(cfg, on_progress)
+    def train(cfg, **kwargs):
+        model, progress = real_train(cfg, **kwargs)
         trained.append(model)
         then()
         return model, progress

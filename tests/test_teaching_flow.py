@@ -52,7 +52,7 @@ def replay(hold: int | None = None):
 
 
 def notice(app) -> str:
-    return str(app.main.query_one("#notice").render())
+    return app.main.notice.text
 
 
 def error_toasts(app) -> list:
@@ -113,7 +113,8 @@ async def test_the_teaching_sequence_keeps_what_was_typed_through_every_model(un
         assert trained.kind == "trained" and trained.model is panel.model
         check(TEXT, panel.model, "trained")
         assert app.session.stream == LETTERS
-        assert notice(app) == ("now the model trained here: re-fed 19 steps; skipped 10 "
+        assert notice(app) == ("now the model trained here (at delay 2: it has delay 2; your 8 "
+                               "comes back with a model that has it): re-fed 19 steps; skipped 10 "
                                "characters outside its alphabet (a–z)")
         assert app.sub_title == trained.name == panel.label()
 
@@ -130,7 +131,8 @@ async def test_the_teaching_sequence_keeps_what_was_typed_through_every_model(un
             check(TEXT, step=f"f3 #{n}: {want.describe()}")
             s = app.session
             assert s.stream == (TEXT if s.alphabet.name == "text" else LETTERS)
-            assert notice(app).startswith(f"now {want.describe()}: re-fed ")
+            assert notice(app).startswith(f"now {want.describe()}")  # (at delay …: when it
+            assert ": re-fed " in notice(app)  # has not the delay chosen, 8)
         assert app.current is trained and app.session.model is panel.model
 
         # open a weights file with the prompt

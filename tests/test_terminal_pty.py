@@ -25,21 +25,27 @@ RESTORED = [b"\x1b[?1049l", b"\x1b[?25h", b"\x1b[?1000l", b"\x1b[?2004l"]
 
 
 class PtyApp:
-    """`python -m echo_tui` on a 80x24 pseudo-terminal, its output collected."""
+    """`python -m echo_tui` on a 80x24 pseudo-terminal, its output collected (while
+    `reading`)."""
 
     def __init__(self, *args: str) -> None:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         env = {k: v for k, v in os.environ.items() if k not in ("CI", "TEXTUAL")}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "echo_tui", *args], stdin=slave, stdout=slave, stderr=slave,
-            env={**env, "TERM": "xterm-256color"}, start_new_session=True)
+        self.proc = self._spawn(args, slave, {**env, "TERM": "xterm-256color"})
         os.close(slave)
-        self.master, self.output = master, bytearray()
+        self.master, self.output, self.reading = master, bytearray(), True
         threading.Thread(target=self._read, daemon=True).start()
+
+    def _spawn(self, args, slave, env):
+        return subprocess.Popen([sys.executable, "-m", "echo_tui", *args], stdin=slave,
+                                stdout=slave, stderr=slave, env=env, start_new_session=True)
 
     def _read(self) -> None:
         while True:
+            if not self.reading:
+                time.sleep(0.05)
+                continue
             try:
                 data = os.read(self.master, 65536)
             except OSError:
@@ -58,19 +64,26 @@ class PtyApp:
     def send(self, data: bytes) -> None:
         os.write(self.master, data)
 
+    def close_master(self) -> None:
+        """The terminal goes away, as when its window or tmux session is closed."""
+        self.reading = False
+        os.close(self.master)
+        self.master = None
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        os.close(self.master)
+        if self.master is not None:
+            os.close(self.master)
 
 
 @pytest.fixture
 def app():
     apps = []
 
-    def start(*args):
-        apps.append(PtyApp(*args))
+    def start(*args, controlling: bool = False):
+        apps.append((ControllingPtyApp if controlling else PtyApp)(*args))
         return apps[-1]
 
     yield start
@@ -135,3 +148,70 @@ def test_a_signal_restores_the_terminal_and_ends_training(app, sig):
     while not all(gone(pid) for pid in trainers):
         assert time.monotonic() < deadline, "the training process outlived the app"
         time.sleep(0.05)
+
+
+class ControllingPtyApp(PtyApp):
+    """The app with the pseudo-terminal as its controlling terminal, as in a terminal window
+    or tmux: closing the master side sends it SIGHUP (and SIGCONT), and its reads and writes
+    fail with EIO from then on."""
+
+    def _spawn(self, args, slave, env):
+        def controlling_terminal():
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        return subprocess.Popen([sys.executable, "-m", "echo_tui", *args], stdin=slave,
+                                stdout=slave, stderr=slave, env=env,
+                                preexec_fn=controlling_terminal)
+
+
+def ended_within(tui: PtyApp, seconds: float, since: float) -> int:
+    """The app's exit status, asserting it ended within `seconds` of `since`."""
+    try:
+        code = tui.proc.wait(timeout=seconds + 5)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the app was still running {seconds + 5} s later") from None
+    took = time.monotonic() - since
+    assert took <= seconds, f"the app took {took:.2f} s to end"
+    return code
+
+
+def stall_output(tui: PtyApp) -> None:
+    """Stop reading the terminal and type until its output buffer is full: the app's output
+    thread then blocks in its write, and its queue fills behind it."""
+    tui.reading = False
+    termios_size = struct.pack("I", 0)
+    last, still_since, deadline = -1, time.monotonic(), time.monotonic() + 20
+    while time.monotonic() < deadline:
+        tui.send(b"abcdefghij")
+        waiting = struct.unpack("I", fcntl.ioctl(tui.master, termios.FIONREAD, termios_size))[0]
+        if waiting != last:
+            last, still_since = waiting, time.monotonic()
+        elif time.monotonic() - still_since > 1.0:
+            return  # nothing more gets through: the terminal is full
+        time.sleep(0.02)
+    raise AssertionError("the terminal's output never filled up")
+
+
+@pytest.mark.parametrize("controlling", [True, False], ids=["sighup-and-eio", "eio-only"])
+def test_a_terminal_that_closes_ends_the_app_within_3_s(app, controlling):
+    # tmux kill-session, a closed window: SIGHUP, SIGCONT and EIO on every read and write; a
+    # terminal that is not the controlling one gives only the EIO
+    tui = app(controlling=controlling)
+    tui.wait_for("delay 8")
+    tui.send(b"hello world " * 20)
+    closed = time.monotonic()
+    tui.close_master()
+    assert ended_within(tui, 3.0, closed) == 128 + signal.SIGHUP
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_ends_the_app_within_3_s_when_the_terminal_is_stuck(app, sig):
+    # the output is not read (a stalled ssh session): the app's thread blocks on its full output
+    # queue, where an asyncio signal handler never runs
+    tui = app(controlling=True)
+    tui.wait_for("delay 8")
+    stall_output(tui)
+    sent = time.monotonic()
+    tui.proc.send_signal(sig)
+    assert ended_within(tui, 3.0, sent) == 128 + sig

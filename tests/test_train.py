@@ -59,7 +59,7 @@ def test_stride_steps_in_a_row_score_every_position_of_a_chunk_once(stride):
 def test_a_head_stride_below_one_is_refused_by_name():
     from trainer.config import ConfigError, validate
 
-    with pytest.raises(ConfigError, match="^head_stride 0 must be at least 1$"):
+    with pytest.raises(ConfigError, match="^head_stride 0 is out of range: use 1 to 4096$"):
         validate(replace(RECIPES["lesson"], head_stride=0))
 
 

@@ -26,7 +26,7 @@ def test_settings_are_set_with_their_fields_types():
     ("hidden=wide", "hidden=wide: not a whole number"),
     ("lr=fast", "lr=fast: not a number"),
     ("orthogonal=yes", "orthogonal=yes: not true or false"),
-    ("head_stride=0", "head_stride 0 must be at least 1"),
+    ("head_stride=0", "head_stride 0 is out of range: use 1 to 4096"),
 ])
 def test_a_bad_setting_is_refused_in_one_line(setting, message, capsys):
     assert trial.main(["fixed", setting]) == 2

@@ -91,9 +91,10 @@ async def test_the_status_line_keeps_whole_words_and_drops_parts():
         await ready(pilot)
         await keys(pilot, *"a")
         s = partial(status_text, app.session, "")
-        assert s(80) == "variable · ASCII · hidden 192 · delay 4 · 1 step · acc – · conf " + (
+        assert s(80) == "variable · gru · ASCII · hidden 192 · delay 4 · 1 step · acc – · conf " + (
             s(80).split("conf ")[1])
         assert "µs" not in s(80)  # the time went first
+        # then the hidden size, the cell and the kind
         assert s(60).startswith("variable · ASCII · delay 4 · 1 step · acc – · conf")
         assert all(len(s(w)) <= w - 2 for w in (60, 80, 100))
 

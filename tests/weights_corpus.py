@@ -83,6 +83,30 @@ def _renamed(old: str, new: str):
     return edit
 
 
+def _wide_edit(d, name, tensors) -> Path:
+    """A seeded hidden-64 model's file (the shipped fixed model's sizes) with its tensors
+    edited: what a user can make of any file."""
+    from safetensors import safe_open
+
+    torch.manual_seed(0)
+    src = d / "wide.safetensors"
+    save_model(GRUMemory(64, delay=4), src)
+    with safe_open(src, "pt") as f:
+        t = {k: f.get_tensor(k) for k in f.keys()}
+        m = dict(f.metadata())
+    tensors(t)
+    path = d / name
+    save_file(t, path, metadata=m)
+    return path
+
+
+def _every_18th(name: str, value: float = 3e38):
+    """Every 18th number of tensor `name` set to `value`: finite, and far too large."""
+    def edit(t):
+        t[name].view(-1)[::18] = value
+    return edit
+
+
 CORPUS = [
     ("empty", lambda d: _raw(d, "empty.safetensors", b""),
      "is not a safetensors file (only 0 bytes)"),
@@ -115,6 +139,14 @@ CORPUS = [
     ("infinite values", lambda d: _edit(d, "inf.safetensors",
                                         tensors=lambda t: t["embed.weight"].__setitem__((1, 1), float("inf"))),
      "tensor 'embed.weight' holds NaN or infinite values"),
+    ("every 18th head weight 3e38", lambda d: _wide_edit(d, "huge_heads.safetensors",
+                                                          _every_18th("heads.weight")),
+     "tensor 'heads.weight' is too large to compute with: row 0's weights add up to 1.2e+39, "
+     "past float32's largest number (3.4e+38)"),
+    ("every 18th input weight 3e38", lambda d: _wide_edit(d, "huge_inputs.safetensors",
+                                                           _every_18th("gru.weight_ih_l0")),
+     "tensor 'gru.weight_ih_l0' is too large to compute with: row 5's weights times an input "
+     "add up to 2.2e+39, past float32's largest number (3.4e+38)"),
     ("no metadata", lambda d: _plain(d), "has no echo-gru metadata"),
     ("metadata key missing", lambda d: _edit(d, "nokind.safetensors", meta=_popitem("hidden_size")),
      "metadata key 'hidden_size' is missing"),

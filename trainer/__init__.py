@@ -1,5 +1,9 @@
 """echo-gru's networks: data, models, training, evaluation and the weights file."""
 
+from .threads import configure_waiting
+
+configure_waiting()  # first: OpenMP reads how its threads wait when torch loads, below
+
 from .alphabet import ALPHABETS, BLANK, N, Alphabet, idx_to_onehot
 from .data import EchoDataset, StreamChunks, VariableDelayEchoDataset
 from .evaluate import (seed_accuracies, stream_accuracies, test_model,

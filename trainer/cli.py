@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 
 from . import cli_compare, cli_trace, cli_train
-from .cli_base import DEVICES, CliError, Formatter, resolve_device
+from .cli_base import DEVICES, CliError, Formatter, Parser, flag, resolve_device
+from .config import ConfigError, available_memory, check_range, gigabytes
+from .supervise import in_worker, leave
 from .cli_train import describe_weights
 from .text import inert
 
@@ -25,10 +27,13 @@ def main(argv=None) -> int:
     except CliError as e:
         print(inert(f"echo-train: error: {e}"), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C in eval, compare, trace (training says its own)
+        print(f"echo-train: {args.command}: interrupted", file=sys.stderr)
+        return leave(130)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="echo-train", description=__doc__)
+    p = Parser(prog="echo-train", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_train.add_parsers(sub)  # fixed, variable
     cli_compare.add_parser(sub)
@@ -74,10 +79,21 @@ def _run_eval(args) -> int:
     from .weights import WeightsError, load_model, shipped_weights_dir
 
     paths = args.paths or sorted(shipped_weights_dir().glob("*.safetensors"))
-    if args.chars < 1 or args.stream_steps < 10 or args.streams < 1:
-        raise CliError("--chars and --streams must be at least 1 and --stream-steps at least 10")
+    try:
+        for name in ("chars", "streams", "stream_steps"):
+            check_range(name, getattr(args, name), flag)
+    except ConfigError as e:
+        raise CliError(str(e)) from None
+    have = available_memory()
+    if have is not None and 8 * args.streams * args.stream_steps > have:
+        raise CliError(f"--streams {args.streams} of --stream-steps {args.stream_steps} need "
+                       f"about {gigabytes(8 * args.streams * args.stream_steps)} of memory and "
+                       f"this machine has {gigabytes(have)} available")
     failed = 0
-    for path in paths:
+    for k, path in enumerate(paths, 1):
+        # a file can take a minute (six shipped ones took 95 s): say which, as it starts
+        print(inert(f"echo-train: evaluating {path} ({k} of {len(paths)})…"), file=sys.stderr,
+              flush=True)
         try:
             model = load_model(path)
         except WeightsError as e:
@@ -85,8 +101,9 @@ def _run_eval(args) -> int:
             failed += 1
             continue
         start = time.perf_counter()
-        seed = seed_counts(model, args.chars)
-        stream = stream_counts(model, args.stream_steps, args.streams)
+        seed, stream = in_worker(lambda: (seed_counts(model, args.chars),
+                                          stream_counts(model, args.stream_steps, args.streams)),
+                                 "echo-train eval")
         meta = model.metadata
         print_eval_table(
             inert(f"{path}: {model.kind}"
@@ -98,7 +115,7 @@ def _run_eval(args) -> int:
                          f"{meta.get('device', '?')}; evaluated in "
                          f"{time.perf_counter() - start:.1f} s"),
             chars=args.chars, stream_steps=args.stream_steps, streams=args.streams)
-    return 1 if failed else 0
+    return leave(1 if failed else 0)
 
 
 def _run_bench(args) -> int:
@@ -108,7 +125,7 @@ def _run_bench(args) -> int:
         raise CliError(f"--baseline-seconds {args.baseline_seconds} must be positive")
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise CliError("--plot needs matplotlib, which is not installed: "
-                       "pip install 'echo-gru[plot]'")
+                       "pip install '.[plot]' in the echo-gru checkout")
     return run_bench(quick=args.quick, json_path=args.json, device=resolve_device(args.device),
                      baseline_seconds=args.baseline_seconds, plot_path=args.plot,
                      text=args.text)

@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
     c.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     c.add_argument("--plot", type=Path, default=None,
                    help="also draw accuracy against delay, per hidden size, as a PNG (needs "
-                        "matplotlib: pip install 'echo-gru[plot]')")
+                        "matplotlib: pip install '.[plot]' in the echo-gru checkout)")
     c.set_defaults(run=run)
 
 
@@ -95,7 +95,7 @@ def _outputs(args) -> None:
             raise CliError(f"{option} {e}") from None
     if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
         raise CliError("--plot needs matplotlib, which is not installed: "
-                       "pip install 'echo-gru[plot]'")
+                       "pip install '.[plot]' in the echo-gru checkout")
 
 
 def run(args) -> int:

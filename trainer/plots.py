@@ -1,4 +1,4 @@
-"""PNG figures (matplotlib, an optional extra: `pip install 'echo-gru[plot]'`), drawn to bytes
+"""PNG figures (matplotlib, an optional extra: `pip install '.[plot]'`), drawn to bytes
 so the caller writes them atomically."""
 
 from __future__ import annotations

@@ -72,12 +72,14 @@ def config(name: str, **overrides) -> TrainConfig:
     return replace(RECIPES[name], **{k: v for k, v in overrides.items() if v is not None})
 
 # Seconds from a run's start to its target, measured on the README's machine (2 CPU cores of an
-# Intel Xeon @ 2.80 GHz, torch 2.13 CPU), and how: the app's panel shows them before a run.
+# Intel Xeon @ 2.80 GHz, torch 2.13 CPU), and how: the app's panel shows them before a run. From
+# the README's benchmark figures: the app's training (python -m echo_tui.bench, start to
+# takeover) where it was measured, else `echo-train` end to end (echo-train bench)
 MEASURED = {
-    "fixed": (10.7, "in this app, 2 cores"),
-    "variable": (83.3, "by echo-train, 2 cores"),
+    "fixed": (5.3, "in this app, 2 cores"),
+    "variable": (38.8, "by echo-train, 2 cores"),
     "lesson": (53.9, "in this app, 2 cores"),
-    "text": (196.4, "by echo-train, 2 cores"),
+    "text": (204.1, "by echo-train, 2 cores"),
     "long": (4132.0, "by echo-train, 2 cores"),
 }
 

@@ -28,6 +28,7 @@ class TrainingBar:
     def __init__(self, cfg):
         self.cfg = cfg
         self.last_log = 0.0
+        self.trained = None  # the delays in training at the last check
         self.progress = Progress(
             TextColumn(f"[bold]{cfg.kind}[/] on {cfg.device}"), BarColumn(),
             TimeElapsedColumn(), TextColumn("{task.fields[stats]}"),
@@ -41,14 +42,34 @@ class TrainingBar:
     def __exit__(self, *exc):
         return self.progress.__exit__(*exc)
 
-    def update(self, p):
+    def tick(self, control) -> None:
+        """Between checks: the elapsed time, and before the first check the steps so far (a
+        large model's first check can be minutes away)."""
+        p = control.progress
+        if p is None or p.history:
+            self.progress.update(self.task, completed=min(self.elapsed(), self.cfg.max_seconds))
+            return
+        stats = f"step {p.step:,}; the first check is at step {self.cfg.eval_every:,}"
+        self.progress.update(self.task, completed=min(self.elapsed(), self.cfg.max_seconds),
+                             stats=stats)
+
+    def elapsed(self) -> float:
+        return self.progress.tasks[0].elapsed or 0.0
+
+    def stats(self, p) -> str:
+        """A check's figures for the bar and the plain line: symbols a second, loss, and the
+        held-out figure named for the delays it covers (held_words)."""
         rate = p.samples / p.seconds if p.seconds else 0.0
+        added = self.trained is not None and p.trained_delay > self.trained
+        self.trained = p.trained_delay
         stats = (f"{rate / 1000:,.0f}k sym/s  loss {p.loss:.4f}  "
-                 f"held-out {100 * p.heldout:.3f}%")
-        if p.trained_delay < self.cfg.delay and self.cfg.kind == "variable":
-            stats += f"  delays 0-{p.trained_delay}"
+                 + held_words(self.cfg, p.trained_delay, p.by_delay, added))
         if p.heldout_stream:
             stats += f"  stream {100 * p.heldout_stream:.3f}%"
+        return stats
+
+    def update(self, p):
+        stats = self.stats(p)
         # a run that reaches its target stops early: the bar says so rather than stopping short
         done = self.cfg.max_seconds if p.reached else min(p.seconds, self.cfg.max_seconds)
         self.progress.update(self.task, completed=done, stats=stats)
@@ -57,8 +78,42 @@ class TrainingBar:
             console.print(f"{p.seconds:6.1f} s  step {p.step}  {stats}", highlight=False)
 
 
-def print_reached(cfg, p) -> None:
-    """One line on why training stopped: the target reached early, or a limit."""
+def held_words(cfg, trained_delay: int, by_delay, just_added: bool = False) -> str:
+    """A check's held-out figure, named for the delays it covers (the panel's progress line and
+    echo-train's say the same): 'held-out 99.12% (delay 4)', '... (worst of delays 0–8)'; in a
+    curriculum, the worst of the delays in training, the newest apart, so that widening does
+    not read as a collapse: 'held-out 99.02% (worst of delays 0–4) · 5–6 just added'.
+    `by_delay`: the check's accuracy per delay (index = delay); `just_added`: the newest
+    joined at this check."""
+    def worst(lo: int, hi: int) -> str:  # of delays lo..hi-1 (a short list: of what it has)
+        return pct2(min(by_delay[lo:hi], default=min(by_delay, default=math.nan)))
+
+    if cfg.kind == "fixed":
+        return f"held-out {worst(0, 1)} (delay {cfg.delay})"
+    start = cfg.delay if cfg.curriculum is None else min(cfg.curriculum, cfg.delay)
+    newest = max(start + 1, trained_delay - cfg.curriculum_step + 1)
+    settled = min(by_delay[newest:trained_delay + 1], default=0.0) >= cfg.curriculum_at
+    if trained_delay >= cfg.delay and (start >= cfg.delay or settled):
+        return f"held-out {worst(0, cfg.delay + 1)} (worst of delays 0–{cfg.delay})"
+    if trained_delay <= start:
+        return (f"held-out {worst(0, trained_delay + 1)} (worst of delays 0–{trained_delay}, "
+                "in training)")
+    older = f"held-out {worst(0, newest)} (worst of delays 0–{newest - 1})"
+    named = f"{newest}–{trained_delay}" if newest < trained_delay else f"{newest}"
+    if just_added:
+        return f"{older} · {'delays' if newest < trained_delay else 'delay'} {named} just added"
+    rest = (f" · {trained_delay + 1}–{cfg.delay} to come" if trained_delay < cfg.delay - 1
+            else f" · {cfg.delay} to come" if trained_delay < cfg.delay else "")
+    return f"{older} · newest {named}: {worst(newest, trained_delay + 1)}{rest}"
+
+
+def pct2(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def print_reached(cfg, p, cut: bool = False) -> None:
+    """One line on why training stopped: the target reached early, or a limit (`cut`: it came
+    in the middle of a step, and the model is the last finished step's)."""
     if p.reached:
         print(f"echo-train: target reached at step {p.step:,} after {p.seconds:.1f} s: held-out "
               f"{pct(p.heldout)} at the worst delay, {100 * cfg.target:g}% within 95% "
@@ -66,8 +121,10 @@ def print_reached(cfg, p) -> None:
         return
     limit = (f"--max-steps {cfg.max_steps}" if cfg.max_steps is not None
              and p.step >= cfg.max_steps else f"--max-seconds {cfg.max_seconds:g}")
-    print(f"echo-train: warning: stopped by {limit} at step {p.step:,}: held-out "
-          f"{pct(p.heldout)} at the worst delay has not reached --target {100 * cfg.target:g}%; "
+    held = (f"held-out {pct(p.heldout)} at the worst delay has not reached --target "
+            f"{100 * cfg.target:g}%" if p.history else "no held-out check had run yet")
+    during = f" (step {p.step + 1:,} was under way and is left out)" if cut else ""
+    print(f"echo-train: warning: stopped by {limit} at step {p.step:,}{during}: {held}; "
           "the file is written anyway (train longer with --max-seconds)", file=sys.stderr,
           flush=True)
 

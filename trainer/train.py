@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import torch
@@ -88,10 +89,11 @@ def build_model(cfg: TrainConfig):
     return build(cfg.kind, cfg.hidden, cfg.delay, Alphabet.named(cfg.alphabet), cell=cfg.cell)
 
 
-def train(cfg: TrainConfig, on_progress=None, on_check=None):
+def train(cfg: TrainConfig, on_progress=None, on_check=None, control=None):
     """Train a model per `cfg`; returns (model, Progress). After each held-out check,
     `on_progress(p)` is called, then `on_check(model, p)` (the model in eval mode: read its
-    weights, do not train it).
+    weights, do not train it). `control` (a trainer.supervise.Control) lets another thread
+    follow the run and stop it between steps.
 
     KeyboardInterrupt propagates (after the model is left in eval mode): the caller decides what
     an interrupted run means; TrainingDiverged is raised on a non-finite loss.
@@ -119,6 +121,8 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
                         reset_prob=cfg.reset_prob, seed=cfg.seed, device=dev)
     h = model.initial_state(cfg.batch)
     p = Progress()
+    if control is not None:
+        control.model, control.progress = model, p
     p.trained_delay = max_delay
     if cfg.curriculum is not None and model.kind == "variable":
         p.trained_delay = max(0, min(cfg.curriculum, max_delay))
@@ -128,6 +132,8 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
     model.train()
     try:
         for x, targets, reset in data:
+            if control is not None and control.stop.is_set():
+                break  # its supervisor has taken the model as it is (trainer.supervise)
             h = model.reset_rows(h, reset)
             out, h = model.memory(x, h)
             n = p.trained_delay + 1 if model.kind == "variable" else 1
@@ -138,10 +144,13 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
                              head_weights(heads[:n], max_delay, cfg.head_slope))
             opt.zero_grad()
             loss.backward()
-            opt.step()
+            with control.lock if control is not None else nullcontext():
+                if control is not None and control.stop.is_set():
+                    break  # the weights change here only: once taken, they stay as they are
+                opt.step()
+                p.step += 1
+                p.samples += x.numel()
             h = model.detach_state(h)
-            p.step += 1
-            p.samples += x.numel()
             if p.step % cfg.eval_every == 0 or _out_of_budget(cfg, p, start):
                 p.loss = loss.item()
                 if not math.isfinite(p.loss) or p.loss > 10 * math.log(k):

@@ -25,7 +25,7 @@ class ComparingHost:
             self.say("the model is still loading: compare once it is in")
             return False
         if session.alphabet != main.alphabet:
-            self.say(f"cannot compare {name}: it reads {short_alphabet(session.alphabet)}, the "
+            self.say(f"cannot compare: {name} reads {short_alphabet(session.alphabet)}, the "
                      f"model in use {short_alphabet(main.alphabet)}; the echoes would not line "
                      "up")
             return False

@@ -28,16 +28,15 @@ from ..describe import failure_sentence
 from ..feeding import Feeder
 from ..train_control import TrainingControl
 from ..widgets import (AllDelays, CompareStatus, DelaySlider, InspectView, KeysFooter,
-                       MemoryView, StatusLine, Tapes, TextLine, TrainPanel)
+                       MemoryView, NoticeLine, StatusLine, Tapes, TrainPanel)
 from ..widgets.inspect import TITLE as INSPECT_TITLE
 from ..widgets.delays import TITLE as DELAYS_TITLE
 from ..widgets.memory import TITLE as MEMORY_TITLE
 from .comparing import ComparingHost
+from .fitting import MIN_HEIGHT, MIN_WIDTH, FittingHost  # noqa: F401 - the app's size
 from .looking import LookingHost
 from .train_host import TrainingHost
 
-MIN_WIDTH, MIN_HEIGHT = 60, 18
-SHORT, TINY = 34, 24  # heights below which the training panel takes rows from the other views
 FRAME_S = 1 / 30  # feed for about a frame, then let the screen draw and keys act
 
 _DELAY = Binding.Group("delay")
@@ -134,10 +133,11 @@ def typed_character(event: events.Key) -> str | None:
     return "\n" if ch == "\r" else ch
 
 
-class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
+class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
     """Slider, tapes (or every delay at once), memory, training, notice and status lines (its
     training keys and the training panel's requests: `TrainingHost`; compare mode:
-    `ComparingHost`; looking inside an answer: `LookingHost`)."""
+    `ComparingHost`; looking inside an answer: `LookingHost`; who gets which rows:
+    `FittingHost`)."""
 
     BINDINGS = BINDINGS
     AUTO_FOCUS = ""  # keys go to the tapes; the training form takes focus only when opened
@@ -152,6 +152,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.feeder = Feeder()
+        self.chosen_delay: int | None = None  # the delay the user chose: kept across models
         self.revision = 0  # bumped when the stream, the delay or the model changes
         self._followers: list = []  # the views that redraw at each revision
         self._pumping = False
@@ -178,7 +179,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
         train = TrainPanel(id="train", classes="-hidden")
         self.training = TrainingControl(self, train, self._start_run)  # runs what it asks for
         yield train
-        yield TextLine(id="notice")
+        yield NoticeLine(id="notice")
         yield StatusLine(self._loading, id="status")
         yield CompareStatus(id="compare-status")
         yield KeysFooter(compact=True)
@@ -191,7 +192,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
         self.inspect = self.query_one(InspectView)
         self.slider = self.query_one(DelaySlider)
         self.train = self.query_one(TrainPanel)
-        self.notice = self.query_one("#notice", TextLine)
+        self.notice = self.query_one("#notice", NoticeLine)
         self._fit(self.app.size.width, self.app.size.height)
         self.call_after_refresh(self.app.start_loading)
 
@@ -202,6 +203,9 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
         notice."""
         self.session = self.feeder.session = session
         self.delay = session.delay
+        if self.chosen_delay is None:  # the first model's: what the user has, chosen or not
+            self.chosen_delay = session.delay
+        self.refit()  # the memory view's rows follow the model's units
         said += self.keep_comparing(session)
         if refeed:
             self.feeder.refeed_first(refeed, said)
@@ -210,8 +214,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
         self.redraw()
         self.kick()
 
-    def follow(self, view) -> None:
-        """`view` (a widgets.base.SessionView) is told of every revision from now on."""
+    def follow(self, view) -> None:  # `view`, a widgets.base.SessionView, hears each revision
         self._followers.append(view)
 
     def redraw(self) -> None:
@@ -220,29 +223,12 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
         for view in self._followers:
             view.revised()
 
-    # -- size ---------------------------------------------------------------------------
-    def on_resize(self, event: events.Resize) -> None:
-        self._fit(event.size.width, event.size.height)
-
-    def _fit_classes(self, width: int, height: int) -> bool:
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.set_class(small, "-too-small")
-        self.set_class(height < SHORT, "-short")
-        self.set_class(height < TINY, "-tiny")
-        return small
-
-    def _fit(self, width: int, height: int) -> None:
-        if self._fit_classes(width, height):
-            self.query_one("#too-small", Static).update(
-                f"The terminal is too small: {width}×{height}.\n"
-                f"echo-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}.")
-
     # -- keys ---------------------------------------------------------------------------
     async def on_key(self, event: events.Key) -> None:
         # Every key that touches the stream is handled here, in arrival order. Left to bubble to
         # the app, a binding's key would run after printable keys that arrived behind it (a burst
         # "ab", backspace, "c" would come out "ab" instead of "ac").
-        if self.focused is not None:
+        if self.focused is not None or self.tab_into_form(event):
             return  # the training form has the keys; its own bindings come first
         session = self.session
         ch = typed_character(event)
@@ -310,9 +296,10 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
             self._pumping = False
 
     def say(self, text: str) -> None:
-        """Show `text` on the notice line ('' clears it)."""
+        """Show `text` on the notice line ('' clears it): on two lines when it needs them and
+        the screen has a row to spare (`FittingHost`); help (f1) lists the recent ones."""
         if self.is_mounted:
-            self.notice.show(text)
+            self.show_notice(text)
 
     # -- actions ------------------------------------------------------------------------
     def action_undo(self) -> None:
@@ -351,7 +338,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
         except ValueError as e:
             self.say(str(e))
             return
-        self.delay = delay
+        self.delay = self.chosen_delay = delay
         self.delay_compared(delay)
         self.redraw()
 
@@ -360,6 +347,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
 
     def watch_show_memory(self, show: bool) -> None:
         self.memory.set_class(not show, "-hidden")
+        self.refit()
 
     def action_toggle_delays(self) -> None:
         self.every_delay = not self.every_delay
@@ -367,6 +355,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, Screen):
     def watch_every_delay(self, every: bool) -> None:
         self.tapes.set_class(every, "-hidden")
         self.delays.set_class(not every, "-hidden")
+        self.refit()
         self.redraw()
 
     def action_scroll(self, rows: int) -> None:

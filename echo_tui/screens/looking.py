@@ -18,15 +18,25 @@ class LookingHost:
             self.say(failure_sentence(event.worker))  # what _export did not foresee
 
     def action_toggle_inspect(self) -> None:
-        self.inspect.set_class(self.inspect.display, "-hidden")
-        if self.inspect.display:
+        opening = self.inspect.has_class("-hidden")
+        self.inspect.set_class(not opening, "-hidden")
+        self.refit()
+        if opening:
             self.say("look inside: shift+← → or a click picks the answer")
 
     def action_pick(self, steps: int) -> None:
-        if not self.inspect.display:
+        if self.inspect.has_class("-hidden"):
             self.action_toggle_inspect()
             return
         self.say(self.inspect.move(steps))
+
+    def choose_varying_units(self) -> None:
+        """The palette's "choose the units that vary most now": pinned units stay first."""
+        self.show_memory = True
+        pinned = self.memory.choose_varying()
+        self.say("the memory view shows the units that vary most over the keys on screen"
+                 + (f", after the pinned {', '.join(map(str, pinned))}" if pinned else "")
+                 + "; kept while you type")
 
     def action_cycle_gates(self) -> None:
         self.show_memory = True
@@ -54,7 +64,8 @@ class LookingHost:
 
         self.app.push_screen(PathPrompt(
             "Pin units", f"Unit numbers, 0 to {top}, separated by spaces: the memory view "
-            "shows them first and keeps them while you type."), chosen)
+            "shows them first and keeps them while you type.",
+            placeholder=" ".join(str(u) for u in (3, 17, 42) if u <= top) or "0"), chosen)
 
     def ask_export(self) -> None:
         """Write the stream's numbers (trainer.trace) to a .npz file the user names."""

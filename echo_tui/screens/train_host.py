@@ -21,17 +21,31 @@ class TrainingHost:
     TrainingControl, made with it) and `say` (the notice line)."""
 
     async def action_toggle_train(self) -> None:
-        opening = not self.train.display
+        opening = self.train.has_class("-hidden")
         self.train.set_class(not opening, "-hidden")
         self.set_class(opening, "-training")
         if opening:
-            await self.train.opened()
+            await self.train.opened()  # the form is built at the first opening
+        self.refit()
         if opening and not self.train.running:
             # on "start", so Enter starts with the recipe as filled in (on a Select, Enter
             # would open its list); Tab and shift+Tab reach the form
             self.set_focus(self.train.query_one("#train-start"))  # now: the next key is for it
         else:
             self.set_focus(None)
+
+    def tab_into_form(self, event) -> bool:
+        """While the panel shows, Tab and shift+Tab from the tapes go to the form's first and
+        last field (Textual's focus moves on from there, through the form only); elsewhere a
+        Tab is a typed key. True when `event` was that."""
+        if event.key not in ("tab", "shift+tab") or not self.train.display:
+            return False
+        event.stop()
+        event.prevent_default()
+        fields = [w for w in self.focus_chain if self.train in w.ancestors]
+        if fields:
+            self.set_focus(fields[0] if event.key == "tab" else fields[-1])
+        return True
 
     def action_escape(self) -> None:
         if self.train.running:

@@ -5,7 +5,7 @@ from .delays import AllDelays
 from .footer import KeysFooter
 from .help import HelpScreen
 from .inspect import InspectView
-from .lines import TextLine
+from .lines import NoticeLine, TextLine
 from .memory import MemoryView
 from .plots import TrainingPlots
 from .prompt import PathPrompt
@@ -14,5 +14,6 @@ from .status import CompareStatus, StatusLine
 from .tapes import Tapes
 from .train_panel import TrainPanel
 
-__all__ = ["AllDelays", "CompareStatus", "DelaySlider", "HelpScreen", "InspectView", "KeysFooter", "MemoryView", "PathPrompt",
+__all__ = ["AllDelays", "CompareStatus", "DelaySlider", "HelpScreen", "InspectView", "KeysFooter", "MemoryView", "NoticeLine",
+           "PathPrompt",
            "StatusLine", "Tapes", "TextLine", "TrainingPlots", "TrainPanel"]

@@ -29,6 +29,7 @@ class AllDelays(SessionView, Widget):
     COMPONENT_CLASSES = {"delays--gutter", "delays--current", "delays--blank", "delays--space",
                          "delays--wrong", "delays--doubt-1", "delays--doubt-2",
                          "delays--doubt-3"}
+    room_note = ""  # the views opened but left out for want of rows (the screen's)
 
     def gutter_width(self, session) -> int:
         return max(len("typed "), len(str(session.delays[-1])) + 4)  # "▶ 16  "
@@ -102,7 +103,10 @@ class AllDelays(SessionView, Widget):
         while rendering is drawn a frame late, or never)."""
         session = self.session
         shown = len(self.rows_shown(session)) if session is not None else 0
-        note = (f"{shown} of {len(session.delays)} delays: ← → scroll"
-                if session is not None and shown < len(session.delays) else "")
+        rows = ""
+        if session is not None and shown < len(session.delays):
+            first, last = self.rows_shown(session)[0], self.rows_shown(session)[-1]
+            rows = f"delays {first}–{last} of {session.delays[0]}–{session.delays[-1]}"
+        note = " · ".join(part for part in (self.room_note, rows) if part)
         if getattr(self, "_note", None) != note:
             self._note = self.border_subtitle = note

@@ -38,8 +38,8 @@ class HelpScreen(ModalScreen[None]):
             if k:
                 table.add_row("", "")
             table.add_row(Text(title, style="bold underline"), "")
-            for what, meaning in rows:
-                table.add_row(what, meaning)
+            for what, meaning in rows:  # as text: a notice can quote a file's name, "[b]"
+                table.add_row(Text(what, style="bold"), Text(meaning))
         with VerticalScroll(id="help-box") as box:
             box.border_title = "echo-tui help"
             box.border_subtitle = "escape or F1 closes · typing goes back to the tapes"

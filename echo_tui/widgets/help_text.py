@@ -8,9 +8,11 @@ INTRO = ("Each key you type is one step of a GRU, its memory kept from key to ke
          "typed is its echo at the chosen delay.")
 
 
-def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[str, str]]]]:
+def help_sections(s, keys: dict[str, list[str]],
+                  recent: list[str] = ()) -> list[tuple[str, list[tuple[str, str]]]]:
     """Help's sections for session `s` (None while loading); `keys`: what each bound key does
-    (a binding's tooltip) -> the keys that do it, as the footer shows them."""
+    (a binding's tooltip) -> the keys that do it, as the footer shows them; `recent`: the
+    notice line's recent sentences, oldest first (help lists them whole, newest first)."""
     from ..served import limits, served
 
     browser = served()
@@ -79,8 +81,14 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
         ]),
         (f"Training ({train_key})", [
             ("form", "kind, alphabet, cell (gru, lstm, rnn), delay, hidden size from the "
-                     "recipes; Enter starts from any field; the measured time of the recipe "
-                     "is shown"),
+                     "recipes, and the time they took where it was measured"),
+            ("Tab, shift+Tab", "from field to field while the panel shows (from the tapes "
+                               "too); the field with the keys is highlighted"),
+            ("↑ ↓, ← →", "on a list: ↑ ↓ open it, then ↑ ↓ and Enter pick; ← → step its "
+                         "value"),
+            ("Enter", "starts a run, from any field (in an open list it picks); nothing "
+                      "else does"),
+            ("Esc", "cancels a run; else leaves the form: typing goes to the tapes"),
             ("by delay", "held-out accuracy of each delay's head at the last check, on a "
                          "log scale of the error (a row each from 90% to 99%, 99.9%, "
                          "99.99%): green passed the target, blue in training, orange next "
@@ -111,12 +119,20 @@ def help_sections(s, keys: dict[str, list[str]]) -> list[tuple[str, list[tuple[s
                       "off: the file would be on the teacher's machine (the palette's shipped "
                       "models still open)"),
         ])] if browser else []),
+        ("The screen's rows", [
+            ("no room: …", "a view you opened that the terminal has no rows for is named on "
+                           "the tapes' border (the training panel first, then look inside, "
+                           "then the memory view); it shows once the terminal grows"),
+        ]),
         ("The status line", [
+            ("kind, cell", "fixed or variable; gru, lstm or rnn"),
             ("acc", "share of echoes at this delay that were right, over every step since "
                     "the reset that has a symbol to echo"),
             ("conf", "the model's mean probability for its own answers at this delay"),
             ("µs/step", "time the GRU took per step for the last key or paste"),
         ]),
+        *([("Recent notices (newest first)", [("", said) for said in reversed(recent)])]
+          if recent else []),
     ]
 
 

@@ -35,6 +35,27 @@ def shown(ch: str, blank: str) -> str:
     return BLANK if ch == blank else SPACE if ch == " " else ch
 
 
+def verdict_parts(verdicts: dict[int, bool], room: int) -> list[tuple[str, bool]]:
+    """Every delay's verdict as (text, right) parts: '0✓ 1✓ 2✗' one by one when they fit in
+    `room` columns, else in runs, '0–12 ✓  13 ✗  14–16 ✓' (a line still too long ends in '…')."""
+    each = [(f"{d}{'✓' if good else '✗'}", good) for d, good in verdicts.items()]
+    if sum(len(t) + 1 for t, _ in each) - 1 <= room:
+        return spaced(each, " ")
+    runs: list[list] = []
+    for d, good in verdicts.items():
+        if runs and runs[-1][2] == good and runs[-1][1] == d - 1:
+            runs[-1][1] = d
+        else:
+            runs.append([d, d, good])
+    return spaced([(f"{a}{'' if a == b else f'–{b}'} {'✓' if good else '✗'}", good)
+                   for a, b, good in runs], "  ")
+
+
+def spaced(parts: list[tuple[str, bool]], gap: str) -> list[tuple[str, bool]]:
+    """`parts` with `gap` after each but the last."""
+    return [(t + gap if k < len(parts) - 1 else t, good) for k, (t, good) in enumerate(parts)]
+
+
 class InspectView(SessionView, Widget):
     """The picked answer's look-back, top answers and every head's verdict."""
 
@@ -135,11 +156,15 @@ class InspectView(SessionView, Widget):
         skip = max(0, len(looked.keys) - room)  # the nearest keys, when the window is wider
         keys, weights = looked.keys[skip:], looked.weights[skip:]
         strongest = int(np.argmax(looked.weights)) - skip
-        text = Text(end="", no_wrap=True, overflow="crop")
+        text = Text(end="", no_wrap=True, overflow="ellipsis")  # a line cut short says so
         text.append(GUTTER, gutter)
         pick = self.get_component_rich_style("inspect--pick")
-        for k, (ch, w) in enumerate(zip(keys, weights.tolist())):
-            tint = Style(bgcolor=PALETTE[LEVELS // 2 + round(w * (LEVELS // 2))])
+        # a share of the answer, 0 (grey) to 1 (orange); NaN from a model whose numbers
+        # overflow reads as none (the look itself clears them: this is the last guard)
+        shares = np.nan_to_num(weights, nan=0.0, posinf=1.0, neginf=0.0).clip(0.0, 1.0)
+        shades = (LEVELS // 2 + np.rint(shares * (LEVELS // 2))).astype(np.int64)
+        for k, (ch, shade) in enumerate(zip(keys, shades.tolist())):
+            tint = Style(bgcolor=PALETTE[shade])
             text.append(shown(ch, blank), tint + pick if k == len(keys) - 1 else tint)
         text.append("\n" + " " * len(GUTTER))
         back = looked.strongest
@@ -162,8 +187,9 @@ class InspectView(SessionView, Widget):
         text.append(" · then " + ", ".join(others) if others else "", gutter)
         text.append(f" · true {shown(looked.truth, blank)!r}", gutter)
         text.append("\n delays ", gutter)
-        for d, good in looked.verdicts.items():
-            text.append(f"{d}{'✓' if good else '✗'} ", right if good else wrong)
+        room = self.content_size.width - len(" delays ")
+        for said, good in verdict_parts(looked.verdicts, room):
+            text.append(said, right if good else wrong)
         return text
 
     def get_content_height(self, container, viewport, width: int) -> int:

@@ -57,13 +57,15 @@ def _run(n: int, code: int) -> Segment:
 def readout_ranking(model) -> np.ndarray:
     """Units by how strongly the heads read them (the column norms of the readout weights),
     strongest first: a choice that depends on the model only, so it holds while keys come."""
-    weights = model.heads.weight.detach().numpy()
+    weights = model.heads.weight.detach().numpy().astype(np.float64)  # no overflow at 3e38
     return np.argsort(-np.linalg.norm(weights, axis=0), kind="stable")
 
 
 def levels(values: np.ndarray) -> np.ndarray:
-    """State values in (-1, 1) as colour indices 0..LEVELS-1."""
+    """State values in (-1, 1) as colour indices 0..LEVELS-1 (a NaN as 0's grey, an infinity
+    as its end's colour: a model whose numbers overflow is drawn, not a crash)."""
     half = LEVELS // 2
+    values = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0)
     return np.clip(np.rint((values + 1) * half), 0, LEVELS - 1).astype(np.int64)
 
 
@@ -81,12 +83,14 @@ class MemoryView(SessionView, Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._ranking: np.ndarray | None = None  # units, most worth showing first
+        self.pinned: list[int] = []  # units the user pinned (the palette): shown first
         self.chosen_by = "read most by the heads"
         self.showing = "state"  # or a gate's name (f6 cycles): what the colours are
 
     def model_changed(self) -> None:
         """Choose the units anew for the model now in use, and say which state they are."""
         self._ranking = None
+        self.pinned = []
         self.showing = "state"
         self.retitle()
         self.refresh(layout=True)
@@ -124,21 +128,27 @@ class MemoryView(SessionView, Widget):
         keep them while typing."""
         rest = [u for u in readout_ranking(self.session.model).tolist() if u not in units]
         self._ranking = np.array(units + rest)
+        self.pinned = list(units)
         self.chosen_by = f"units {', '.join(map(str, units))} pinned"
         self.refresh()
         self.update_note()
 
-    def choose_varying(self) -> None:
-        """Show the units that vary most over the visible keys (on request), and keep them."""
+    def choose_varying(self) -> list[int]:
+        """Show the units that vary most over the visible keys (on request), after any pinned
+        ones, and keep them; returns the pinned ones."""
         session = self.session
         if session is None:
-            return
+            return []
         states = self.visible_states(session)[0]
         spread = states.std(0) if len(states) > 1 else np.abs(states[0])
-        self._ranking = np.argsort(-spread, kind="stable")
-        self.chosen_by = "that varied most when chosen"
+        rest = [u for u in np.argsort(-spread, kind="stable").tolist() if u not in self.pinned]
+        self._ranking = np.array(self.pinned + rest)
+        self.chosen_by = ("that varied most when chosen" if not self.pinned else
+                          f"units {', '.join(map(str, self.pinned))} pinned, then those that "
+                          "varied most")
         self.refresh()
         self.update_note()
+        return list(self.pinned)
 
     def ranking(self, session) -> np.ndarray:
         if self._ranking is None or len(self._ranking) != session.model.hidden_size:
@@ -247,5 +257,10 @@ class MemoryView(SessionView, Widget):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         session = self.session
-        units = session.model.hidden_size if session is not None else 2
+        return self.lines_for(session.model.hidden_size if session is not None else 2)
+
+    @staticmethod
+    def lines_for(units: int) -> int:
+        """The lines the view draws for a model of `units` units when it has room: the keys
+        and a line per two units, at most MAX_LINES of them."""
         return 1 + min(MAX_LINES, -(-units // 2))

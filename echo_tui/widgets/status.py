@@ -8,8 +8,8 @@ from .lines import TextLine
 
 
 class StatusLine(SessionView, TextLine):
-    """Model kind, alphabet, hidden size, delay, steps, accuracy, confidence, the last step's
-    time: whole words, leaving out the least needed parts until the rest fits."""
+    """Model kind, cell, alphabet, hidden size, delay, steps, accuracy, confidence, the last
+    step's time: whole words, leaving out the least needed parts until the rest fits."""
 
     def __init__(self, loading: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -29,7 +29,8 @@ def status_text(s, loading: str, width: int = 200) -> str:
     conf = f"{100 * s.mean_confidence:.0f}%" if s.steps else "–"
     lat = f"{duration(s.last_step_s)}/step" if s.last_step_s is not None else ""
     # (text, rank): the highest rank goes first when the line is too long
-    parts = [(s.kind, 5), (short_alphabet(s.alphabet), 4), (f"hidden {s.model.hidden_size}", 6),
+    parts = [(s.kind, 5), (s.model.cell, 5.5), (short_alphabet(s.alphabet), 4),
+             (f"hidden {s.model.hidden_size}", 6),
              (f"delay {s.delay}", 0), (count(s.steps, "step"), 1), (f"acc {acc}", 2),
              (f"conf {conf}", 3), (lat, 7)]
     parts = [p for p in parts if p[0]]

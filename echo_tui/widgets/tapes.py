@@ -172,6 +172,7 @@ class Tapes(SessionView, Widget):
             self.stream_changed()
         else:
             super().revised()
+        self.room_note = ""  # the views opened but left out for want of rows (the screen's)
 
     # -- scrolling ----------------------------------------------------------------------
     def layout_rows(self) -> tuple[int, int, int, int]:
@@ -194,9 +195,14 @@ class Tapes(SessionView, Widget):
         _, rows, newest, oldest = self.layout_rows()
         most = max(0, newest - oldest - rows + 1)
         self.scroll_back = most if delta is None else max(0, min(most, self.scroll_back + delta))
-        self.border_subtitle = (f"{self.scroll_back:,} rows back · End: back to the newest"
-                                if self.scroll_back else "")
+        self.update_subtitle()
         self.refresh()
+
+    def update_subtitle(self) -> None:
+        """The bottom border: how far back it is scrolled, and the views left out."""
+        scrolled = (f"{self.scroll_back:,} rows back · End: back to the newest"
+                    if self.scroll_back else "")
+        self.border_subtitle = " · ".join(part for part in (self.room_note, scrolled) if part)
 
     def follow(self) -> None:
         """Back to the newest row (typing does this)."""

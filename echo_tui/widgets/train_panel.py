@@ -19,19 +19,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual import events
 from textual.widgets import Button, Input, Label, Select
 
-from ..describe import minutes_or_seconds, one_line
+from ..describe import one_line
 from ..served import limits, served
 from .base import SessionView
 from .lines import TextLine
 from .plots import PlotData, TrainingPlots
+from .train_form import CHOICES, TrainForm, plan
 from .tapes import EchoStyles, append_echo, append_typed
 
-KINDS = [("variable", "variable"), ("fixed", "fixed")]
-ALPHABETS = [("letters", "letters"), ("alnum", "alnum"), ("text", "text")]
-CELLS = [("gru", "gru"), ("lstm", "lstm"), ("rnn", "rnn")]
 
 
 class LearningRow(TextLine):
@@ -77,7 +74,7 @@ class BuiltWhenOpened:
             await self.recompose()
 
 
-class TrainPanel(BuiltWhenOpened, SessionView, Vertical):
+class TrainPanel(BuiltWhenOpened, TrainForm, SessionView, Vertical):
     """Kind, alphabet, delay and hidden size from trainer's recipes; start, cancel, use, save;
     and the run's progress, plots and learning row, as its TrainingControl hands them over."""
 
@@ -125,10 +122,9 @@ class TrainPanel(BuiltWhenOpened, SessionView, Vertical):
         if not self.built:  # until the first opening (BuiltWhenOpened)
             return
         with Horizontal(id="train-form"):
-            yield Select(KINDS, value="fixed", allow_blank=False, compact=True, id="train-kind")
-            yield Select(ALPHABETS, value="letters", allow_blank=False, compact=True,
-                         id="train-alphabet")
-            yield Select(CELLS, value="gru", allow_blank=False, compact=True, id="train-cell")
+            for name, start in (("kind", "fixed"), ("alphabet", "letters"), ("cell", "gru")):
+                yield Select(CHOICES[f"train-{name}"], value=start, allow_blank=False,
+                             compact=True, id=f"train-{name}")
             yield Label(" delay ", id="train-delay-label")
             yield Input("4", compact=True, restrict=r"\d{0,3}", id="train-delay")
             yield Label(" hidden ")
@@ -155,72 +151,6 @@ class TrainPanel(BuiltWhenOpened, SessionView, Vertical):
         if not self._filled:
             self._filled = True
             self.fill_recipe()
-
-    # -- the form -------------------------------------------------------------------------
-    def on_select_changed(self, event: Select.Changed) -> None:
-        event.stop()
-        if self._filled:  # another cell keeps the recipe's sizes: they suit every cell
-            (self.say_estimate if event.select.id == "train-cell" else self.fill_recipe)()
-
-    def fill_recipe(self) -> None:
-        """Delay and hidden size from the recipe that suits the kind and alphabet."""
-        from trainer.recipes import RECIPES, offered_first
-
-        kind, alphabet = self._select("kind"), self._select("alphabet")
-        r = RECIPES[offered_first(kind, alphabet)]
-        self.query_one("#train-delay-label", Label).update(
-            " delay " if kind == "fixed" else " max delay ")
-        self.query_one("#train-delay", Input).value = str(r.delay)
-        self.query_one("#train-hidden", Input).value = str(r.hidden)
-        self.say_estimate()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        if self._filled and not self.running:
-            self.say_estimate()
-
-    def say_estimate(self) -> None:
-        """Before a run: how long the chosen recipe took where it was measured."""
-        from trainer.recipes import measured_time, recipe_for
-
-        try:
-            cfg = self.config()
-        except ValueError as e:
-            self.say(str(e))
-            return
-        measured = measured_time(recipe_for(cfg.kind, cfg.alphabet, cfg.delay), cfg)
-        if measured is None:
-            self.say("Enter starts · no time measured for these settings: the recipes' are"
-                     + (" (for GRUs)" if cfg.cell != "gru" else ""))
-        else:
-            seconds, how = measured
-            self.say(f"Enter starts · about {minutes_or_seconds(seconds)} to "
-                     f"{100 * cfg.target:g}% (measured {how})")
-        self.query_one(TrainingPlots).show(plan(cfg))
-
-    def on_key(self, event: events.Key) -> None:
-        # Enter starts from any field of the form; on a closed list too (Textual's Select would
-        # open it), but not in an open list, where it picks an entry
-        if event.key == "enter" and isinstance(self.screen.focused, Select) and not self.running:
-            event.stop()
-            event.prevent_default()
-            self.start()
-
-    def _select(self, name: str) -> str:
-        return self.query_one(f"#train-{name}", Select).value
-
-    def config(self):
-        """The TrainConfig the form asks for; ValueError with one sentence when it cannot be."""
-        from trainer.config import validate, whole
-        from trainer.recipes import config, recipe_for
-
-        kind, alphabet = self._select("kind"), self._select("alphabet")
-        delay = whole(self.query_one("#train-delay", Input).value, "delay")
-        hidden = whole(self.query_one("#train-hidden", Input).value, "hidden")
-        # "auto": the child resolves it (trainer.config.resolve_device), as echo-train does
-        return validate(config(recipe_for(kind, alphabet, delay), kind=kind, alphabet=alphabet,
-                               delay=delay, hidden=hidden, device="auto",
-                               cell=self._select("cell")))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -291,11 +221,13 @@ class TrainPanel(BuiltWhenOpened, SessionView, Vertical):
 
     def checked(self, cp, model, plot: PlotData, rows) -> None:
         """A check of the run: its figures, its plots, and its model's echo of the typed text."""
+        before = self.checkpoint
         self.checkpoint, self.model = cp, model
         self.query_one(TrainingPlots).show(plot)
         self.query_one(LearningRow).rows = rows
         self.query_one(LearningRow).refresh()
-        self.say(progress_text(self.cfg, cp))
+        added = before is not None and cp.trained_delay > before.trained_delay
+        self.say(progress_text(self.cfg, cp, added))
         self._buttons()
 
     def finished(self, cp) -> None:
@@ -351,24 +283,15 @@ def served_panel(panel: TrainPanel) -> None:
         save.display = False
 
 
-def progress_text(cfg, cp) -> str:
+def progress_text(cfg, cp, just_added: bool = False) -> str:
     """A check's figures, each named for what it measures."""
-    return f"step {cp.step:,} · {cp.seconds:.1f} s · loss {cp.loss:.4f} · {held_text(cfg, cp)}"
+    return (f"step {cp.step:,} · {cp.seconds:.1f} s · loss {cp.loss:.4f} · "
+            f"{held_text(cfg, cp, just_added)}")
 
 
-def held_text(cfg, cp) -> str:
-    """The held-out figure of a check of a run of `cfg`, named for the delays it covers."""
-    if cfg.kind == "fixed":
-        return f"held-out {100 * cp.heldout:.2f}% (delay {cfg.delay})"
-    if cp.trained_delay < cfg.delay:
-        return (f"held-out {100 * cp.in_training():.2f}% (worst of delays "
-                f"0–{cp.trained_delay}, in training)")
-    return f"held-out {100 * cp.heldout:.2f}% (worst of delays 0–{cfg.delay})"
+def held_text(cfg, cp, just_added: bool = False) -> str:
+    """The held-out figure of a check of a run of `cfg`, named for the delays it covers
+    (trainer.report.held_words: echo-train says the same)."""
+    from trainer.report import held_words
 
-
-def plan(cfg) -> PlotData:
-    """The plots before a run's first check: its delays, and where its curriculum starts."""
-    delays = [cfg.delay] if cfg.kind == "fixed" else list(range(cfg.delay + 1))
-    trained = cfg.delay if cfg.kind == "fixed" or cfg.curriculum is None else min(
-        cfg.curriculum, cfg.delay)
-    return PlotData(delays=delays, trained=trained, step=cfg.curriculum_step, target=cfg.target)
+    return held_words(cfg, cp.trained_delay, cp.by_delay or [cp.heldout], just_added)

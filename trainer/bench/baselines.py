@@ -158,6 +158,10 @@ class AtDelay:
     def all_heads(self, out):
         return self.model.out(out).unsqueeze(-2)
 
+    def parameters(self):
+        """The published model's (the evaluator sizes its passes by them)."""
+        return self.model.parameters()
+
 
 def published_variable_batches(batch_size, max_delay=8, seq_length=20, device="cpu"):
     """VariableDelayEchoDataset's (seq, delay, result), a whole batch at once.

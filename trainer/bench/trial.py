@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("settings", nargs="*", metavar="FIELD=VALUE",
                         help="a TrainConfig field to change, e.g. head_stride=2")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch's threads (default: torch's own, every core)")
+                        help="torch's threads (default: one per core this process may run on)")
     parser.add_argument("--profile", type=int, metavar="STEPS", default=None,
                         help="time this many training steps, phase by phase, instead")
     args = parser.parse_intermixed_args(argv)
@@ -134,8 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import torch
 
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    from ..threads import use_threads
+
+    use_threads(args.threads)  # the one policy: the cores given unless --threads says
     said = " ".join([args.recipe, *args.settings])
     if args.profile is not None:
         ms = profile(cfg, args.profile)
