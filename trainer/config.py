@@ -59,6 +59,7 @@ class TrainConfig:
     lr_drop: float = 0.3  # ...this, once: a smaller step polishes the last errors away
     beta2: float = 0.99  # Adam's; 0.999 needed about twice the steps to reach 99.99%
     orthogonal: bool = True  # orthogonal recurrent weights: a memory that starts near-lossless
+    clip: float | None = None  # the gradients' largest norm (None: not clipped); the sweep draws it
     reset_prob: float = 0.02
     # A delay curriculum (variable models): train the heads of delays 0..curriculum first and
     # widen by curriculum_step whenever their held-out worst reaches curriculum_at, the short
@@ -115,6 +116,8 @@ def validate(cfg: TrainConfig, label: Label | None = None) -> TrainConfig:
         ("chunk", cfg.chunk >= 1, "must be at least 1", 1, None),
         ("head_stride", cfg.head_stride >= 1, "must be at least 1", 1, None),
         ("lr", math.isfinite(cfg.lr) and cfg.lr > 0, "must be a positive number", 0, None),
+        ("clip", cfg.clip is None or (math.isfinite(cfg.clip) and cfg.clip > 0),
+         "must be a positive number", 0, None),
         ("target", 0 < cfg.target <= 1, "must be in (0, 1]", 0, 1),
         ("max_seconds", cfg.max_seconds > 0, "must be positive", 0, None),
         ("max_steps", cfg.max_steps is None or cfg.max_steps >= 1, "must be at least 1", 1,

@@ -138,6 +138,8 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None):
                              head_weights(heads[:n], max_delay, cfg.head_slope))
             opt.zero_grad()
             loss.backward()
+            if cfg.clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             opt.step()
             h = model.detach_state(h)
             p.step += 1
