@@ -50,7 +50,7 @@ def test_matched_parameters_give_each_cell_its_own_hidden_size():
 def _row(cell, size, max_delay, held, k, hidden=32, params=6336, diverged="", failed=""):
     return {"id": f"{cell}-{size}-{max_delay}-{k}", "cell": cell, "size": size,
             "hidden": hidden, "recurrent_parameters": params, "max_delay": max_delay,
-            "held": held, "steps": 100, "diverged": diverged, "failed": failed}
+            "held": held, "steps": 100, "draw": k, "diverged": diverged, "failed": failed}
 
 
 ROWS = [  # gru at size 32: D=8 two of four held (one diverged), D=4 all six; rnn: none
@@ -160,3 +160,36 @@ def test_without_the_extra_sweep_says_how_to_install_it(monkeypatch, capsys):
 def test_bad_options_are_refused_in_one_line_before_ray_starts(argv, said, capsys):
     assert main(["sweep", *argv]) == 2
     assert capsys.readouterr().err == f"echo-train: error: {said}\n"
+
+
+def test_the_comparison_regime_is_where_the_cells_differ_most_and_its_draw_is_the_median():
+    rows = [dict(r, accuracy=[0.5 + r["held"] / 100]) for r in ROWS]
+    gap = tables.widest_gap(rows)
+    # at D=4 gru held 6 of 6 and rnn 0 of 6 (at D=8 there is no rnn to differ from)
+    assert (gap["size"], gap["max_delay"], gap["share"]) == (32, 4, {"gru": 1.0, "rnn": 0.0})
+    # rnn's draws held 3, 2, 1, 0, -1, -1: ranked, the lower median is the 3rd (held 0)
+    assert tables.typical(rows, "rnn", 32, 4)["id"] == "rnn-32-4-3"
+
+
+def test_a_model_is_trained_as_a_sweeps_trial_was(tmp_path, capsys):
+    from trainer.sweep.report import as_json
+    from trainer.weights import read_metadata
+
+    spec = space.plan(["rnn"], [8], [2], 1, steps=5, seed=2)[0]
+    sweep = tmp_path / "sweep.json"
+    row = dict(run_spec(spec, check_chars=100), session=1)
+    sweep.write_text(json.dumps(as_json({"settings": {}, "specs": [spec]}, [row], "test")))
+    out = tmp_path / "m.safetensors"
+    assert main(["variable", "--trial", f"{sweep}:{spec['id']}", "--device", "cpu", "--out",
+                 str(out)]) == 0
+    meta = read_metadata(out)
+    assert meta["recipe"] == f"sweep trial {spec['id']}" and meta["train_steps"] == "5"
+    cfg = json.loads(meta["config"])
+    assert (cfg["cell"], cfg["hidden"], cfg["delay"], cfg["seed"], cfg["lr"], cfg["clip"]) == (
+        "rnn", 8, 2, 2, spec["settings"]["lr"], spec["settings"]["clip"])
+    assert main(["variable", "--trial", f"{sweep}:nope", "--out", str(out)]) == 2
+    assert main(["variable", "--trial", f"{sweep}:{spec['id']}", "--hidden", "9", "--out",
+                 str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-2:] == [f"echo-train: error: --trial {sweep}: has no trial 'nope'",
+                   "echo-train: error: --trial sets every training setting; leave out --hidden"]

@@ -8,7 +8,7 @@ import time
 from rich.table import Table
 
 from ..report import console
-from .tables import COLLINS, capacity, said_held, trainability
+from .tables import COLLINS, capacity, said_held, trainability, typical, widest_gap
 
 
 def _size(entry: dict, by: str) -> str:
@@ -53,6 +53,22 @@ def print_tables(rows: list[dict], by: str) -> None:
                   said_held(e["held"]), f"{e['symbols_per_unit']:.2f}",
                   f"{e['bits_per_unit']:.2f}", f"{e['bits_per_parameter']:.3f}")
     console.print(c)
+    gap = comparison(rows)
+    if gap is not None:
+        shares = ", ".join(f"{cell} {100 * v:.0f}%" for cell, v in gap["share"].items())
+        console.print(f"the cells differ most at size {gap['size']:,}, max delay "
+                      f"{gap['max_delay']} (trained: {shares}); typical draws: "
+                      + ", ".join(gap["typical"].values()), highlight=False, soft_wrap=True)
+
+
+def comparison(rows: list[dict]) -> dict | None:
+    """Where the cells differ most, and each cell's typical trial there: what the shipped
+    comparison models are trained like (`echo-train variable --trial SWEEP.json:ID`)."""
+    gap = widest_gap(rows)
+    if gap is not None:
+        gap["typical"] = {cell: typical(rows, cell, gap["size"], gap["max_delay"])["id"]
+                          for cell in gap["share"]}
+    return gap
 
 
 def as_json(plan: dict, rows: list[dict], command: str) -> dict:
@@ -66,4 +82,5 @@ def as_json(plan: dict, rows: list[dict], command: str) -> dict:
                if k in plan},
             "collins_2017": COLLINS,
             "trials": len(plan["specs"]), "done": len(rows),
-            "trainability": trainability(rows), "capacity": capacity(rows), "rows": rows}
+            "trainability": trainability(rows), "capacity": capacity(rows),
+            "comparison": comparison(rows), "rows": rows}

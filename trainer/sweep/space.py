@@ -7,6 +7,7 @@ sweep is the same sweep when it is planned again (or resumed on another machine)
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from dataclasses import replace
@@ -75,12 +76,34 @@ def hidden_for(cell: str, params: int) -> int:
 
 
 def config_for(spec: dict) -> TrainConfig:
-    """The TrainConfig of a trial's spec (checked)."""
+    """The TrainConfig of a trial's spec, or of its row (checked)."""
     s = spec["settings"]
+    budget = spec["budget_steps"] if "budget_steps" in spec else spec["steps"]
     return validate(replace(BASE, cell=spec["cell"], hidden=spec["hidden"],
-                            delay=spec["max_delay"], seed=spec["seed"], max_steps=spec["steps"],
+                            delay=spec["max_delay"], seed=spec["seed"], max_steps=budget,
                             lr=s["lr"], batch=s["batch"], chunk=s["chunk"],
                             orthogonal=s["init"] == "orthogonal", clip=s["clip"]))
+
+
+class TrialError(ValueError):
+    """A --trial that names no trial of a sweep's JSON, in one sentence."""
+
+
+def trial_config(given: str) -> tuple[str, TrainConfig]:
+    """`SWEEP.json:ID` (`echo-train variable --trial`): the trial's id and its TrainConfig, so a
+    model is trained exactly as that trial of the sweep was."""
+    path, sep, ident = given.rpartition(":")
+    if not sep or not path or not ident:
+        raise TrialError(f"--trial {given!r}: give it as SWEEP.json:TRIAL-ID")
+    try:
+        rows = json.loads(open(path, encoding="utf-8").read())["rows"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise TrialError(f"--trial {path}: cannot be read as echo-train sweep's --json "
+                         f"({type(e).__name__})") from None
+    row = next((r for r in rows if isinstance(r, dict) and r.get("id") == ident), None)
+    if row is None:
+        raise TrialError(f"--trial {path}: has no trial {ident!r}")
+    return ident, config_for(row)
 
 
 def plan(cells, sizes, max_delays, draws: int, steps: int, seed: int = 0,

@@ -91,3 +91,36 @@ def so_far(rows: list[dict], cells) -> str:
         if held:
             parts.append(f"{cell} {said_held(max(held))}/{said_held(statistics.median(held))}")
     return " · ".join(parts)
+
+
+def widest_gap(rows: list[dict]) -> dict | None:
+    """The grid point (size, max delay) where the cells' trainability differs most (then: their
+    median largest delay held; ties go to the longer delay, then the larger size), with each
+    cell's share there."""
+    points: dict[tuple, dict] = {}
+    for e in trainability(rows):
+        points.setdefault((e["size"], e["max_delay"]), {})[e["cell"]] = e
+    best = None
+    for (size, max_delay), cells in points.items():
+        if len(cells) < 2:
+            continue
+        shares = [e["share"] for e in cells.values()]
+        helds = [e["median_held"] for e in cells.values()]
+        rank = (max(shares) - min(shares), max(helds) - min(helds), max_delay, size)
+        if best is None or rank > best[0]:
+            best = (rank, size, max_delay, cells)
+    if best is None:
+        return None
+    _, size, max_delay, cells = best
+    return {"size": size, "max_delay": max_delay,
+            "share": {c: e["share"] for c, e in cells.items()},
+            "median_held": {c: e["median_held"] for c, e in cells.items()}}
+
+
+def typical(rows: list[dict], cell: str, size: int, max_delay: int) -> dict:
+    """The typical draw of a cell at a grid point: its trials ranked by the largest delay held,
+    then by their worst accuracy within 0..D, and the lower median taken (the 3rd of 6), so
+    the one shipped is neither the luckiest nor the unluckiest."""
+    group = [r for r in rows if (r["cell"], r["size"], r["max_delay"]) == (cell, size, max_delay)]
+    ranked = sorted(group, key=lambda r: (r["held"], min(r["accuracy"] or [0.0]), r["draw"]))
+    return ranked[(len(ranked) - 1) // 2]
