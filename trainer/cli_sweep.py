@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shlex
 import sys
 import time
@@ -211,11 +212,9 @@ def command_of(args) -> str:
 
 def run(args) -> int:
     if args.recipe is not None:
-        from .sweep.recipes import run_command
-        return run_command(args)
+        return run_recipes(args)
     if args.bench:
-        from .sweep.bench import run_command
-        return run_command(args)
+        return run_bench(args)
     settings = None if args.resume is not None else grid_settings(args)
     if args.cpus is not None and (args.cpus < 1 or args.address is not None):
         raise CliError("--cpus is for the local Ray, at least 1; a cluster (--address) runs "
@@ -276,3 +275,65 @@ def _png(args, plan: dict, rows: list[dict]) -> bytes | None:
     from .sweep.figures import sweep_png
 
     return sweep_png(rows, plan["settings"])
+
+
+def run_bench(args) -> int:
+    """--bench: trainer.sweep.bench's figures, printed (and --json)."""
+    from .sweep.bench import bench, said
+
+    check_outputs(args)
+    require_ray()
+    r = bench(args.steps or 600)
+    for line in said(r):
+        print(line, flush=True)
+    return write_outputs(args, r, None)
+
+
+def run_recipes(args) -> int:
+    """--recipe NAME --seeds ...: the recipe once per seed, end to end, one run at a time on
+    every CPU the local Ray has (--cpus), and its steps and seconds, median and worst."""
+    from .recipes import RECIPES
+    from .sweep import engine, ledger
+    from .sweep.recipes import said, summary
+
+    if args.recipe not in RECIPES:
+        raise CliError(f"--recipe {args.recipe!r} is not a recipe; use {', '.join(RECIPES)}")
+    if args.resume is not None:
+        raise CliError("--resume is for grid sweeps; a recipe's seeds are rerun whole")
+    chosen = seeds(args.seeds)
+    cpus = args.cpus or os.cpu_count() or 1
+    check_outputs(args)
+    require_ray()
+    folder = args.dir or Path("sweeps") / time.strftime(f"recipe-{args.recipe}-%Y%m%d-%H%M%S")
+    specs = [{"id": f"{args.recipe}-seed{s}", "recipe": args.recipe, "seed": s}
+             for s in chosen]
+    plan = {"command": command_of(args), "settings": {"recipe": args.recipe, "seeds": chosen,
+                                                      "cpus_per_run": cpus}, "specs": specs}
+    try:
+        ledger.create(folder, plan)
+    except ledger.LedgerError as e:
+        raise CliError(f"--dir {e}") from None
+    plan = ledger.read_plan(folder)
+    session = ledger.start_session(folder, command_of(args))
+    print(inert(f"echo-train: recipe {args.recipe}, seeds {args.seeds}, one at a time on "
+                f"{cpus} CPUs, in {folder}"), flush=True)
+    progress = engine.Progress(folder, plan, [], session,
+                               lambda line: print(inert(line), flush=True))
+    progress.line = lambda row: (
+        f"{row['id']}: {row['steps']:,} steps, {row['seconds']:.1f} s end to end"
+        if not row["failed"] else f"{row['id']}: failed: {row['failed']}")
+    owns = engine.start_ray(args.address, cpus if args.address is None else None)
+    try:
+        engine.run_trials(folder, plan, specs, progress, runner="recipe", cpus_per_trial=cpus)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if owns:
+            import ray
+            ray.shutdown()
+    rows = ledger.read_rows(folder)
+    s = summary(rows)
+    print(inert(said(args.recipe, s)))
+    data = {"command": command_of(args), "recipe": args.recipe, "seeds": chosen,
+            "cpus_per_run": cpus, "summary": s, "rows": rows}
+    return write_outputs(args, data, None) or (0 if len(rows) == len(specs) else 130)

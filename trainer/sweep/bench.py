@@ -137,14 +137,3 @@ def said(r: dict) -> list[str]:
         f"{r['ray_processes_mib_idle']:.0f} MiB idle, {r['ray_processes_mib_after_trials']:.0f} "
         f"MiB with the {r['workers']} workers that ran the trials; this process "
         f"+{r['driver_mib_added']:.0f} MiB"]
-
-
-def run_command(args) -> int:
-    from ..cli_sweep import check_outputs, require_ray, write_outputs
-
-    check_outputs(args)
-    require_ray()
-    r = bench(args.steps or 600)
-    for line in said(r):
-        print(line, flush=True)
-    return write_outputs(args, r, None)
