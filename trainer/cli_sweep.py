@@ -70,6 +70,8 @@ def add_parser(sub) -> None:
     s.add_argument("--plot", type=Path, default=None,
                    help="also draw trainability (heat maps) and capacity as a PNG (needs "
                         "matplotlib: pip install 'echo-gru[plot]')")
+    s.add_argument("--markdown", type=Path, default=None,
+                   help="also write the trainability and capacity tables as Markdown")
     s.set_defaults(run=run)
 
 
@@ -152,7 +154,8 @@ def check_outputs(args) -> None:
     from .outpath import OutputError, output_target
 
     for option, path, what in (("--json", args.json, "a JSON file"),
-                               ("--plot", args.plot, "a PNG image")):
+                               ("--plot", args.plot, "a PNG image"),
+                               ("--markdown", getattr(args, "markdown", None), "a Markdown file")):
         if path is None:
             continue
         try:
@@ -164,13 +167,15 @@ def check_outputs(args) -> None:
                        "pip install 'echo-gru[plot]'")
 
 
-def write_outputs(args, data: dict, png: bytes | None) -> int:
+def write_outputs(args, data: dict, png: bytes | None, md: str | None = None) -> int:
     from .outpath import OutputError, write_output
 
     try:
         if args.json is not None:
             text = json.dumps(data, indent=1) + "\n"
             print(inert(f"wrote {write_output(args.json, text.encode(), 'a JSON file')}"))
+        if md is not None and args.markdown is not None:
+            print(inert(f"wrote {write_output(args.markdown, md.encode(), 'a Markdown file')}"))
         if png is not None:
             print(inert(f"wrote {write_output(args.plot, png, 'a PNG image')}"))
     except (OutputError, OSError) as e:
@@ -228,7 +233,7 @@ def run(args) -> int:
 def run_sweep(args, folder: Path, plan: dict) -> int:
     from .cli_train import terminate_as_interrupt
     from .sweep import engine, ledger
-    from .sweep.report import as_json, print_tables
+    from .sweep.report import as_json, markdown, print_tables
 
     rows = ledger.read_rows(folder)
     todo = ledger.left(plan, rows)
@@ -259,8 +264,8 @@ def run_sweep(args, folder: Path, plan: dict) -> int:
     left = ledger.left(plan, rows)
     if rows:
         print_tables(rows, s["by"])
-    status = write_outputs(args, as_json(plan, rows, command_of(args)),
-                           _png(args, plan, rows)) if rows else 0
+    status = write_outputs(args, as_json(plan, rows, command_of(args)), _png(args, plan, rows),
+                           markdown(rows, s["by"])) if rows else 0
     if left:
         print(inert(f"echo-train: sweep stopped with {len(rows)} of {len(plan['specs'])} "
                     f"trials done; echo-train sweep --resume {shlex.quote(str(folder))} runs "

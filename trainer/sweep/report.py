@@ -84,3 +84,30 @@ def as_json(plan: dict, rows: list[dict], command: str) -> dict:
             "trials": len(plan["specs"]), "done": len(rows),
             "trainability": trainability(rows), "capacity": capacity(rows),
             "comparison": comparison(rows), "rows": rows}
+
+
+def markdown(rows: list[dict], by: str) -> str:
+    """The trainability and capacity tables as Markdown (docs/sweep.md's, refreshed by
+    `echo-train sweep --resume DIR --markdown PATH`)."""
+    train = trainability(rows)
+    delays = sorted({e["max_delay"] for e in train})
+    by_key = {(e["cell"], e["size"], e["max_delay"]): e for e in train}
+    out = ["| cell | size | " + " | ".join(f"D = {d}" for d in delays) + " |",
+           "| --- | --- |" + " --- |" * len(delays)]
+    for cell, size in dict.fromkeys((e["cell"], e["size"]) for e in train):
+        first = next(e for e in train if (e["cell"], e["size"]) == (cell, size))
+        cells = []
+        for d in delays:
+            e = by_key.get((cell, size, d))
+            cells.append("" if e is None else
+                         f"**{e['trained']}/{e['draws']}** ({100 * e['low']:.0f}–"
+                         f"{100 * e['high']:.0f}%), median {said_held(e['median_held'])}"
+                         + (f", {e['diverged']} diverged" if e["diverged"] else ""))
+        out.append(f"| {cell} | {_size(first, by)} | " + " | ".join(cells) + " |")
+    out += ["", "| cell | size | recurrent parameters | largest delay held | symbols / unit | "
+            "bits / unit | bits / parameter |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for e in capacity(rows):
+        out.append(f"| {e['cell']} | {_size(e, by)} | {e['recurrent_parameters']:,} | "
+                   f"{said_held(e['held'])} | {e['symbols_per_unit']:.2f} | "
+                   f"{e['bits_per_unit']:.2f} | {e['bits_per_parameter']:.4f} |")
+    return "\n".join(out) + "\n"
