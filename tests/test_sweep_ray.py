@@ -47,9 +47,13 @@ def local_ray():
 def test_a_tiny_sweep_runs_on_local_ray_and_writes_a_row_per_trial(local_ray, tmp_path,
                                                                     capsys):
     folder, out = tmp_path / "sweep", tmp_path / "sweep.json"
+    png, md = tmp_path / "sweep.png", tmp_path / "sweep.md"
     assert main(["sweep", "--cells", "gru,rnn", "--hidden", "8", "--max-delay", "2",
                  "--draws", "1", "--steps", "20", "--dir", str(folder), "--json",
-                 str(out)]) == 0
+                 str(out), "--plot", str(png), "--markdown", str(md)]) == 0
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    table = md.read_text().splitlines()
+    assert table[0] == "| cell | size | D = 2 |" and table[2].startswith("| gru | hidden 8 | **")
     printed = capsys.readouterr().out
     assert "sweep: 2 of 2 done, 0 running, 0 left" in printed
     assert "trainability: draws holding every delay 0..D" in printed

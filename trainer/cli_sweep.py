@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .cli_base import CliError, Formatter
+from .cli_base import CliError, Formatter, refuse_outputs
 from .config import BOUNDS, CELLS, MAX_DELAY, WHOLE
 from .text import inert
 
@@ -151,20 +151,8 @@ def grid_settings(args) -> dict:
 
 def check_outputs(args) -> None:
     """Refuse the output files now rather than after the trials."""
-    from .outpath import OutputError, output_target
-
-    for option, path, what in (("--json", args.json, "a JSON file"),
-                               ("--plot", args.plot, "a PNG image"),
-                               ("--markdown", getattr(args, "markdown", None), "a Markdown file")):
-        if path is None:
-            continue
-        try:
-            output_target(path, what)
-        except OutputError as e:
-            raise CliError(f"{option} {e}") from None
-    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
-        raise CliError("--plot needs matplotlib, which is not installed: "
-                       "pip install 'echo-gru[plot]'")
+    refuse_outputs((("--json", args.json, "a JSON file"), ("--plot", args.plot, "a PNG image"),
+                    ("--markdown", args.markdown, "a Markdown file")), args.plot)
 
 
 def write_outputs(args, data: dict, png: bytes | None, md: str | None = None) -> int:
@@ -246,20 +234,10 @@ def run_sweep(args, folder: Path, plan: dict) -> int:
                 f"{folder} continues"), flush=True)
     progress = engine.Progress(folder, plan, rows, session, lambda line: print(inert(line),
                                                                                 flush=True))
-    owns = False
-    try:
-        if todo:
-            t0 = time.perf_counter()
-            owns = engine.start_ray(args.address, args.cpus, args.dashboard)
-            print(f"echo-train: Ray started in {time.perf_counter() - t0:.1f} s", flush=True)
-            terminate_as_interrupt()
-            engine.run_trials(folder, plan, todo, progress)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if owns:
-            import ray
-            ray.shutdown()
+    if todo:
+        terminate_as_interrupt()
+        engine.run_on_ray(folder, plan, todo, progress, address=args.address, cpus=args.cpus,
+                          dashboard=args.dashboard)
     rows = ledger.read_rows(folder)
     left = ledger.left(plan, rows)
     if rows:
@@ -327,15 +305,9 @@ def run_recipes(args) -> int:
     progress.line = lambda row: (
         f"{row['id']}: {row['steps']:,} steps, {row['seconds']:.1f} s end to end"
         if not row["failed"] else f"{row['id']}: failed: {row['failed']}")
-    owns = engine.start_ray(args.address, cpus if args.address is None else None)
-    try:
-        engine.run_trials(folder, plan, specs, progress, runner="recipe", cpus_per_trial=cpus)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if owns:
-            import ray
-            ray.shutdown()
+    engine.run_on_ray(folder, plan, specs, progress, address=args.address,
+                      cpus=cpus if args.address is None else None, runner="recipe",
+                      cpus_per_trial=cpus)
     rows = ledger.read_rows(folder)
     s = summary(rows)
     print(inert(said(args.recipe, s)))

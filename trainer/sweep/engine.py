@@ -136,3 +136,23 @@ def run_trials(folder: Path, plan: dict, specs: list[dict], progress: Progress,
                                   failure_config=tune.FailureConfig(max_failures=1)))
     tuner.fit()
     return time.perf_counter() - start
+
+
+def run_on_ray(folder: Path, plan: dict, specs: list[dict], progress: Progress, *,
+               address: str | None, cpus: int | None, dashboard: bool = False,
+               runner: str = "grid", cpus_per_trial: int = 1) -> None:
+    """Connect to Ray (a local one, shut down after), run `specs`; Ctrl-C ends it early, every
+    row already in the ledger."""
+    import ray
+
+    t0 = time.perf_counter()
+    owns = start_ray(address, cpus, dashboard)
+    progress.say(f"echo-train: Ray {'started' if owns else 'reached'} in "
+                 f"{time.perf_counter() - t0:.1f} s")
+    try:
+        run_trials(folder, plan, specs, progress, runner, cpus_per_trial)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if owns:
+            ray.shutdown()
