@@ -70,6 +70,8 @@ def summary(rows: list[dict]) -> dict:
 
 
 def said(name: str, s: dict) -> str:
+    if s["runs"] == 0:
+        return f"{name}: no run finished"
     if s["steps"] is None:
         return f"{name}: every run failed"
     return (f"{name}: {s['reached']} of {s['runs']} reached the target; steps median "
