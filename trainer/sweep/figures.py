@@ -39,9 +39,13 @@ def sweep_png(rows: list[dict], settings: dict) -> bytes:
         ax.plot([p for p, _ in pts], [s for _, s in pts], marker="o",
                 color=CELL_COLOURS.get(cell), label=cell)
     ax.set_xscale("log")
+    ticks = sorted({e["size"] for e in cap}) if settings["by"] == "params" else sorted(
+        {e["recurrent_parameters"] for e in cap})
+    ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+    ax.minorticks_off()  # the log axis's own minor labels crowd the sizes out
     ax.set_xlabel("recurrent parameters (log scale)")
     ax.set_ylabel("symbols kept (largest delay held + 1)")
-    ax.set_title("capacity: best of every draw")
+    ax.set_title("capacity: the best draw")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize="small")
     fig.suptitle(f"{settings['draws']} random draws per point, {settings['steps']:,} steps "
