@@ -72,11 +72,12 @@ def comparison(rows: list[dict]) -> dict | None:
 
 
 def as_json(plan: dict, rows: list[dict], command: str) -> dict:
-    """The whole sweep: its settings and the draws' ranges, one row per trial (in the plan's
-    order), and the tables."""
+    """The whole sweep: the command that planned it (and `command`, the one writing this), its
+    settings and the draws' ranges, one row per trial (in the plan's order), and the tables."""
     order = {s["id"]: i for i, s in enumerate(plan["specs"])}
     rows = sorted(rows, key=lambda r: order.get(r["id"], len(order)))
-    return {"command": command, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    return {"command": plan.get("command", command), "written_by": command,
+            "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "machine": {"python": platform.python_version(), "processor": platform.machine()},
             **{k: plan[k] for k in ("settings", "ranges", "base", "threshold", "check_chars")
                if k in plan},
