@@ -9,6 +9,7 @@ Ray is imported here only, and only when a sweep runs.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -69,12 +70,15 @@ class Progress:
         self.rows = list(rows)
         self.running: set[str] = set()
         self.errors: list[str] = []
+        self.times: dict[str, list[float]] = {}  # trial: [started, finished] (perf_counter)
 
     def started(self, trial_id: str) -> None:
         self.running.add(trial_id)
+        self.times[trial_id] = [time.perf_counter()]
 
     def finished(self, trial_id: str, row: dict) -> None:
         self.running.discard(trial_id)
+        self.times.setdefault(trial_id, [math.nan]).append(time.perf_counter())
         row = dict(row, session=self.session)
         ledger.append_row(self.folder, row)
         self.rows.append(row)
@@ -133,6 +137,9 @@ def run_trials(folder: Path, plan: dict, specs: list[dict], progress: Progress,
         run_config=tune.RunConfig(name=f"session{progress.session}",
                                   storage_path=str((folder / "tune").resolve()), verbose=0,
                                   callbacks=[_callback(progress)],
+                                  # a trial reports once: stop it on that report, not after
+                                  # Tune has waited a second for the finished function's errors
+                                  stop={"training_iteration": 1},
                                   failure_config=tune.FailureConfig(max_failures=1)))
     tuner.fit()
     return time.perf_counter() - start
