@@ -154,7 +154,8 @@ def run_on_ray(folder: Path, plan: dict, specs: list[dict], progress: Progress, 
 
     t0 = time.perf_counter()
     owns = start_ray(address, cpus, dashboard)
-    progress.say(f"echo-train: Ray {'started' if owns else 'reached'} in "
+    where = "a local Ray started" if address is None else f"connected to Ray at {address}"
+    progress.say(f"echo-train: {where if owns else 'Ray already running here'} in "
                  f"{time.perf_counter() - t0:.1f} s")
     try:
         run_trials(folder, plan, specs, progress, runner, cpus_per_trial)
