@@ -92,7 +92,7 @@ class Progress:
 
     def line(self, row: dict) -> str:
         done, running = len(self.rows), len(self.running)
-        what = (f"diverged" if row.get("diverged") else "failed" if row.get("failed")
+        what = ("diverged" if row.get("diverged") else "failed" if row.get("failed")
                 else f"held {'0–' + str(row['held']) if row['held'] >= 0 else 'none'}")
         best = so_far(self.rows, self.cells)
         return (f"sweep: {done} of {self.total} done, {running} running, "
