@@ -3,8 +3,8 @@
 interrupted by Ctrl-C that a resume finishes without running a finished trial again.
 
 One local Ray serves the module (started once: it takes seconds), in its own temporary folder
-(RAY_TMPDIR, which the interrupted sweep's own Ray inherits), dashboard off, shut down and
-removed after.
+(RAY_TMPDIR), dashboard off, shut down and removed after; the interrupted sweep reaches it by
+its address, as a sweep reaches a cluster.
 """
 
 from __future__ import annotations
@@ -77,9 +77,12 @@ def test_an_interrupted_sweep_resumes_without_repeating_a_finished_trial(local_r
                                                            "sizes": [8], "by": "hidden",
                                                            "max_delays": [2], "draws": 2,
                                                            "steps": 300}, "specs": specs})
+    # the interrupted sweep is another driver on the module's Ray, reached by its address (Ray
+    # 2.60 asks for the token that its local start left in ~/.ray)
     child = subprocess.Popen([sys.executable, "-m", "trainer", "sweep", "--resume", str(folder),
-                              "--cpus", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+                              "--address", ray.get_runtime_context().gcs_address],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, RAY_AUTH_MODE="token"))
     rows = folder / "rows.jsonl"
     deadline = time.monotonic() + 120
     while not (rows.exists() and rows.read_text().count("\n")) and child.poll() is None:
