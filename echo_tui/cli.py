@@ -25,7 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compare", metavar="PATH|CELL",
                         help="a second model, fed every key you type, its echo drawn under the "
                              "first one's: a weights file that reads the same alphabet, or "
-                             "gru, lstm or rnn for a shipped letters model (delays 0-16; then "
+                             "gru, lstm or rnn for a shipped letters model (delays 0-4; then "
                              "--weights defaults to the shipped letters GRU)")
     return parser.parse_args(argv)
 

@@ -2,9 +2,9 @@
 (screens/comparing.py) then feeds it every key the model in use gets.
 
 A compared model is a file (`--compare PATH`, the palette's "Compare with…") or one of the
-shipped comparison models by its cell (`--compare rnn`): letters, delays 0–16, one file per
-cell, trained with the same hidden size and budget, so the cells' echoes differ only by the
-cell.
+shipped comparison models by its cell (`--compare rnn`): letters, delays 0–4, one file per
+cell with the same number of recurrent parameters, each its cell's typical draw where
+`echo-train sweep` found the cells differ most (README: The comparison models).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ SHIPPED = ("text_delay", "variable_delay", "fixed_delay")  # f3's order; the fir
 SHIPPED_NAMES = {"text_delay": "the shipped text model",
                  "variable_delay": "the shipped variable-delay letters model",
                  "fixed_delay": "the shipped fixed-delay letters model",
-                 # the comparison models (letters, delays 0-16, one per cell): not in f3's cycle
+                 # the comparison models (letters, delays 0-4, one per cell): not in f3's cycle
                  "letters_gru": "the shipped letters GRU", "letters_lstm": "the shipped letters LSTM",
                  "letters_rnn": "the shipped letters plain RNN"}
 

@@ -44,8 +44,8 @@ def palette_commands(app) -> Iterable[SystemCommand]:
     if app.session is not None and app.session.alphabet.name == "letters":
         for cell, name in COMPARISON.items():
             yield SystemCommand(f"Compare with the shipped {cell.upper()}",
-                                f"{SHIPPED_NAMES[name]}: letters, delays 0–16, trained "
-                                "as the other cells were", partial(
+                                f"{SHIPPED_NAMES[name]}: letters, delays 0–4, as many "
+                                "recurrent parameters as the other cells", partial(
                                     app.compare_with, ModelChoice.shipped(name)))
     elif app.session is not None:  # the entries stay findable, saying why they cannot act
         yield SystemCommand("Compare with the shipped RNN, LSTM or GRU",

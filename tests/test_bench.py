@@ -126,8 +126,8 @@ def check_app(a: dict, view_steps: int) -> None:
     assert a["available"] and a["error"] is None, a.get("error")
     for name, cell, hidden, heads in (("variable_delay", "gru", 128, 9),
                                       ("text_delay", "gru", 192, 17),
-                                      ("letters_lstm", "lstm", 128, 17),
-                                      ("letters_rnn", "rnn", 128, 17)):
+                                      ("letters_lstm", "lstm", 28, 5),
+                                      ("letters_rnn", "rnn", 56, 5)):
         s = a["session"][name]
         assert (s["model"], s["cell"], s["hidden"], s["heads"]) == (name, cell, hidden, heads)
         assert 0 < s["key_median_us"] <= s["key_p99_us"]

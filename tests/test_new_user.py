@@ -84,7 +84,7 @@ async def test_the_status_line_names_the_cell():
     app = create_app(weights=shipped_weights("letters_rnn"))
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
-        assert app.main.query_one("#status").text.startswith("variable · rnn · a–z · hidden 128")
+        assert app.main.query_one("#status").text.startswith("variable · rnn · a–z · hidden 56")
 
 
 async def test_every_delays_border_says_which_rows_show_not_that_arrows_scroll():
@@ -153,7 +153,7 @@ def test_echo_trains_progress_names_the_delays_in_training():
     (["fixed", "--dealy", "3"], "echo-train fixed: error: unrecognized option --dealy: did you "
                                 "mean --delay?"),
     (["fixd"], "echo-train: error: argument COMMAND: invalid choice: 'fixd' (choose from "
-               "'fixed', 'variable', 'compare', 'trace', 'eval', 'bench'): did you mean fixed?"),
+               "'fixed', 'variable', 'compare', 'sweep', 'trace', 'eval', 'bench'): did you mean fixed?"),
 ])
 def test_a_mistyped_command_is_one_line_with_the_near_miss(capsys, argv, said):
     with pytest.raises(SystemExit) as e:

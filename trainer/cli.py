@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import cli_compare, cli_trace, cli_train
+from . import cli_compare, cli_sweep, cli_trace, cli_train
 from .cli_base import DEVICES, CliError, Formatter, Parser, flag, resolve_device
 from .config import ConfigError, available_memory, check_range, gigabytes
 from .supervise import in_worker, leave
@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     cli_train.add_parsers(sub)  # fixed, variable
     cli_compare.add_parser(sub)
+    cli_sweep.add_parser(sub)  # the [sweep] extra: Ray Tune
     cli_trace.add_parser(sub)
 
     e = sub.add_parser("eval", help="evaluate weights files (default: the shipped ones)",

@@ -81,3 +81,22 @@ def resolve_device(name: str) -> str:
         return _resolve(name, flag)
     except ConfigError as e:
         raise CliError(str(e)) from None
+
+
+def refuse_outputs(outputs, plot) -> None:
+    """CliError for the first (option, path, what) of `outputs` that cannot be written, or
+    for a `plot` path without matplotlib: checked before any training time is spent."""
+    import importlib.util
+
+    from .outpath import OutputError, output_target
+
+    for option, path, what in outputs:
+        if path is None:
+            continue
+        try:
+            output_target(path, what)
+        except OutputError as e:
+            raise CliError(f"{option} {e}") from None
+    if plot is not None and importlib.util.find_spec("matplotlib") is None:
+        raise CliError("--plot needs matplotlib, which is not installed: "
+                       "pip install '.[plot]' in the echo-gru checkout")

@@ -3,13 +3,12 @@ each one's memory breaks (trainer.compare runs the experiment)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shlex
 import sys
 from pathlib import Path
 
-from .cli_base import DEVICES, CliError, Formatter, resolve_device
+from .cli_base import DEVICES, CliError, Formatter, refuse_outputs, resolve_device
 from .config import BOUNDS, CELLS, MAX_DELAY, WHOLE
 from .text import inert
 
@@ -83,19 +82,8 @@ def _settings(args) -> dict:
 
 def _outputs(args) -> None:
     """Refuse the output files now rather than after the runs."""
-    from .outpath import OutputError, output_target
-
-    for option, path, what in (("--json", args.json, "a JSON file"),
-                               ("--plot", args.plot, "a PNG image")):
-        if path is None:
-            continue
-        try:
-            output_target(path, what)
-        except OutputError as e:
-            raise CliError(f"{option} {e}") from None
-    if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
-        raise CliError("--plot needs matplotlib, which is not installed: "
-                       "pip install '.[plot]' in the echo-gru checkout")
+    refuse_outputs((("--json", args.json, "a JSON file"), ("--plot", args.plot, "a PNG image")),
+                   args.plot)
 
 
 def run(args) -> int:

@@ -55,6 +55,11 @@ def add_parsers(sub) -> None:
             t.add_argument("--max-delay", dest="delay", type=int,
                            help=f"the model answers for every delay 0..MAX_DELAY "
                                 f"{_by_recipe('delay', kind)}")
+        if kind == "variable":
+            t.add_argument("--trial", metavar="SWEEP.json:ID",
+                           help="train exactly as this trial of `echo-train sweep --json` was "
+                                "(its cell, size, delays, drawn settings, seed and step budget); "
+                                "other settings are then refused")
         t.add_argument("--alphabet", choices=list(ALPHABETS),
                        help="letters: a-z (the homework's); alnum: a-z and 0-9; text: the 95 "
                             "printable ASCII characters, space and capitals included (default: "
@@ -100,7 +105,10 @@ def _by_recipe(field: str, kind: str) -> str:
 
 
 def _train_config(args, device: str):
-    """(recipe name, TrainConfig): the recipe that suits the run, with the options given."""
+    """(recipe name, TrainConfig): the recipe that suits the run, with the options given; or a
+    sweep's trial's (--trial)."""
+    if getattr(args, "trial", None) is not None:
+        return _trial_config(args, device)
     alphabet = args.alphabet or (RECIPES[args.recipe].alphabet if args.recipe else "letters")
     name = args.recipe or recipe_for(args.kind, alphabet, args.delay)
     cfg = config(name, kind=args.kind, cell=getattr(args, "cell", None), alphabet=alphabet,
@@ -108,6 +116,21 @@ def _train_config(args, device: str):
                  seed=args.seed, device=device, batch=args.batch, chunk=args.chunk, lr=args.lr,
                  target=args.target, max_seconds=args.max_seconds, max_steps=args.max_steps)
     return name, cfg
+
+
+def _trial_config(args, device: str):
+    from .sweep.space import TrialError, trial_config
+
+    given = [flag(f, "variable") for f in ("recipe", "cell", "hidden", "delay", "alphabet", "batch", "chunk",
+                               "lr", "max_seconds", "max_steps") if getattr(args, f) not in
+             (None, "gru")] + (["--seed"] if args.seed != 0 else [])
+    if given:
+        raise CliError(f"--trial sets every training setting; leave out {', '.join(given)}")
+    try:
+        ident, cfg = trial_config(args.trial)
+    except TrialError as e:
+        raise CliError(str(e)) from None
+    return f"sweep trial {ident}", replace(cfg, device=device)
 
 
 def _check_writable(out: Path) -> Path:

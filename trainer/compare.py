@@ -10,6 +10,10 @@ One recipe for every cell: the delay curriculum of the text recipe (delays 0-4 f
 whenever the worst of those in training reaches 99%), so how far a cell gets within the budget
 is part of what is measured. The one thing that differs by cell is an LSTM's forget gate, which
 starts open (trainer.train says why).
+
+It is the quick look, one setting, no extra needed: `echo-train sweep` (trainer.sweep) trains
+and checks each of its trials with this module's `run_one` too, over random draws of the
+settings, so a compare run is a sweep's trial with the settings fixed.
 """
 
 from __future__ import annotations

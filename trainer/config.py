@@ -91,6 +91,7 @@ RANGES: dict[str, Range] = {
     "curriculum_at": Range(0, 1, whole=False, open_lo=True),
     "head_stride": Range(1, 4_096),
     "head_slope": Range(0, 100, whole=False),
+    "clip": Range(0, 1e6, whole=False, open_lo=True, optional=True),  # a gradient norm
     "target": Range(0, 1, whole=False, open_lo=True),
     "max_seconds": Range(0, 1_000_000, whole=False, open_lo=True),  # 11.6 days
     "max_steps": Range(1, 10**9, optional=True),
@@ -139,6 +140,7 @@ class TrainConfig:
     lr_drop: float = 0.3  # ...this, once: a smaller step polishes the last errors away
     beta2: float = 0.99  # Adam's; 0.999 needed about twice the steps to reach 99.99%
     orthogonal: bool = True  # orthogonal recurrent weights: a memory that starts near-lossless
+    clip: float | None = None  # the gradients' largest norm (None: not clipped); the sweep draws it
     reset_prob: float = 0.02
     # A delay curriculum (variable models): train the heads of delays 0..curriculum first and
     # widen by curriculum_step whenever their held-out worst reaches curriculum_at, the short

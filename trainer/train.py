@@ -144,6 +144,8 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None, control=None):
                              head_weights(heads[:n], max_delay, cfg.head_slope))
             opt.zero_grad()
             loss.backward()
+            if cfg.clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             with control.lock if control is not None else nullcontext():
                 if control is not None and control.stop.is_set():
                     break  # the weights change here only: once taken, they stay as they are

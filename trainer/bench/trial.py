@@ -24,7 +24,8 @@ from ..recipes import RECIPES, config
 from ..text import count
 
 PHASES = ("data", "memory", "heads and loss", "heads back", "memory back", "optimizer")
-_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "int | None": int}
+_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "int | None": int,
+          "float | None": float}
 
 
 class TrialError(ValueError):
