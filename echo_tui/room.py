@@ -164,7 +164,11 @@ class Tab:
 
             connector = aiohttp.TCPConnector(socket_factory=small)
         self._http = aiohttp.ClientSession(connector=connector)
-        self.ws = await self._http.ws_connect(self.url)
+        try:
+            self.ws = await self._http.ws_connect(self.url)
+        except BaseException:  # a refused tab (a full room, a bad token) leaves no open socket
+            await self._http.close()  # for the collector to close after the loop has gone
+            raise
         self._reader = asyncio.create_task(self._read())
         return self
 
