@@ -272,8 +272,9 @@ async def test_a_tab_closed_mid_paste_or_mid_training_leaves_no_process(room):
     (child,) = [pid for pid in _descendants(proc.pid) if _training(pid)]
     one_core = {max(os.sched_getaffinity(proc.pid))}
     try:  # as it starts: one core, the last, at the lowest priority
-        await until(lambda: os.sched_getaffinity(child) == one_core, "the child on one core")
-        assert os.getpriority(os.PRIO_PROCESS, child) == 19
+        # the child sets its core, then its priority: wait for both, not for the first alone
+        await until(lambda: os.sched_getaffinity(child) == one_core and os.getpriority(
+            os.PRIO_PROCESS, child) == 19, "the child on one core at nice 19")
     except ProcessLookupError:
         pass  # it failed already: the panel says so, and the test is of its end
     await training.close()
