@@ -157,3 +157,17 @@ def test_serve_hands_the_lesson_to_every_session(tmp_path, monkeypatch):
     assert lesson_for_sessions("watch-it-learn") == "watch-it-learn"
     start = session_starter(None, None, None, None, False, "watch-it-learn")
     assert start.keywords["lesson"] == "watch-it-learn"
+
+
+def test_the_lesson_panel_gives_way_as_other_views_do():
+    from echo_tui.screens.fitting import LESSON_MIN, fit
+
+    small = fit(18, comparing=False, training=False, inspecting=False, memory=True,
+                memory_lines=8, lesson_rows=9)
+    assert small.lesson == 6 and small.left_out == ("f2 memory",)  # a third of 18, at most
+    training = fit(18, comparing=False, training=True, inspecting=False, memory=False,
+                   memory_lines=8, lesson_rows=9)
+    assert training.panel and training.lesson == 0 and training.left_out == ("lesson",)
+    roomy = fit(40, comparing=False, training=False, inspecting=True, memory=True,
+                memory_lines=8, lesson_rows=7)
+    assert roomy.lesson == 7 and roomy.inspect and roomy.memory_rows >= LESSON_MIN

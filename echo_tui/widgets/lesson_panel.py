@@ -91,19 +91,21 @@ class LessonPanel(SessionView, Widget):
         return out
 
     def fitted(self, width: int, rows: int) -> list[tuple[str, str]]:
-        """`lines` in `rows` lines: the step's text is cut first (ending in "…"), then the
-        line of the step done before; the title and the checks stay."""
+        """`lines` in `rows` lines: the step's text is cut (ending in "…"), and the line of
+        the step done before goes when no line of text would be left; the title and the
+        checks stay."""
         out = self.lines(width)
         if rows <= 0 or len(out) <= rows:
             return out
+        kept = sum(style != "" for _, style in out)
+        if self.run.last_done is not None and self.run.step is not None and kept >= rows:
+            out = out[1:]  # the step done before gives way to a line of the step now
         keep = [k for k, (_, style) in enumerate(out) if style != ""]
         text = [k for k, (_, style) in enumerate(out) if style == ""]
         room = max(0, rows - len(keep))
         chosen = set(text[:room])
-        if out and out[0][0].startswith("✓") and len(keep) > rows:
-            keep = keep[1:]  # the step done before gives way to the step now
         lines = [out[k] for k in sorted(set(keep) | chosen)][:rows]
-        if room and text[room - 1:room]:
+        if room and len(text) > room:
             k = lines.index(out[text[room - 1]])
             lines[k] = (lines[k][0][:width - 1] + "…", "")
         return lines
