@@ -171,3 +171,12 @@ def test_the_lesson_panel_gives_way_as_other_views_do():
     roomy = fit(40, comparing=False, training=False, inspecting=True, memory=True,
                 memory_lines=8, lesson_rows=7)
     assert roomy.lesson == 7 and roomy.inspect and roomy.memory_rows >= LESSON_MIN
+
+
+def test_the_example_in_the_docs_is_a_lesson():
+    from pathlib import Path
+
+    docs = (Path(__file__).parent.parent / "docs" / "lessons.md").read_text()
+    example = docs.split("```markdown\n", 1)[1].split("```", 1)[0]
+    lesson = parse_lesson(example, "docs/lessons.md")
+    assert lesson.title == "Memory and delay" and len(lesson.steps) == 2

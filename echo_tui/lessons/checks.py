@@ -118,7 +118,7 @@ _FIELDS = [
           "in training at its last check (the curriculum widens it)"),
     Field("training accuracy", NUMBER, _attr("training_accuracy"), "held-out accuracy at "
           "its last check, in percent, the worst delay in training"),
-    Field("count keys", NUMBER, _attr("count_keys"), "steps fed (typed or pasted)",
+    Field("count keys", NUMBER, _attr("count_keys"), "keys typed or pasted (each character)",
           counted=True),
     Field("count undos", NUMBER, _attr("count_undos"), "undos (backspace)", counted=True),
     Field("count resets", NUMBER, _attr("count_resets"), "resets (ctrl+r)", counted=True),
