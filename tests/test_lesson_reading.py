@@ -164,7 +164,7 @@ def test_the_lesson_panel_gives_way_as_other_views_do():
 
     small = fit(18, comparing=False, training=False, inspecting=False, memory=True,
                 memory_lines=8, lesson_rows=9)
-    assert small.lesson == 6 and small.left_out == ("f2 memory",)  # a third of 18, at most
+    assert small.lesson == 9 and small.left_out == ("f2 memory",)  # half of 18, at most
     training = fit(18, comparing=False, training=True, inspecting=False, memory=False,
                    memory_lines=8, lesson_rows=9)
     assert training.panel and training.lesson == 0 and training.left_out == ("lesson",)

@@ -24,7 +24,7 @@ PANEL_ROWS = 7  # its border, the form, the buttons, the progress line, the lear
 PLOT_ROWS = 6
 MEMORY_MIN = 4  # its border, the keys and one line of two units
 MEMORY_SHARE, MEMORY_SHARE_TRAINING = 0.4, 0.2  # of the height, at most
-LESSON_MIN, LESSON_SHARE = 4, 0.35  # a lesson: its border, its step's title and a check
+LESSON_MIN, LESSON_SHARE = 4, 0.5  # a lesson: its border, its step's title and a check
 
 
 @dataclass(frozen=True)

@@ -91,15 +91,15 @@ class LessonPanel(SessionView, Widget):
         return out
 
     def fitted(self, width: int, rows: int) -> list[tuple[str, str]]:
-        """`lines` in `rows` lines: the step's text is cut (ending in "…"), and the line of
-        the step done before goes when no line of text would be left; the title and the
-        checks stay."""
+        """`lines` in `rows` lines: the line of the step done before goes first, then the
+        step's text is cut (ending in "…"); the title and the checks stay."""
         out = self.lines(width)
         if rows <= 0 or len(out) <= rows:
             return out
-        kept = sum(style != "" for _, style in out)
-        if self.run.last_done is not None and self.run.step is not None and kept >= rows:
-            out = out[1:]  # the step done before gives way to a line of the step now
+        if self.run.last_done is not None and self.run.step is not None:
+            out = out[1:]  # what the learner must read now comes before what they did
+            if len(out) <= rows:
+                return out
         keep = [k for k, (_, style) in enumerate(out) if style != ""]
         text = [k for k, (_, style) in enumerate(out) if style == ""]
         room = max(0, rows - len(keep))
