@@ -52,8 +52,10 @@ class EchoApp(ComparesModels, SavesModels, App):
 
     def __init__(self, weights: str | Path | None = None, delay: int | None = None, *,
                  memory: bool = True, clock: Callable[[], float] | None = None,
-                 start_run: Callable | None = None, compare: str | None = None) -> None:
+                 start_run: Callable | None = None, compare: str | None = None,
+                 lesson=None) -> None:
         super().__init__()
+        self.lesson_at_start = lesson  # a lessons.Lesson the screen opens on (--lesson)
         self.start_run = start_run  # how the training panel starts a run (tests script one)
         if compare is not None:
             self.compare_at_start = comparison_choice(compare)
@@ -251,11 +253,19 @@ def create_app(weights: str | Path | None = None, delay: int | None = None, **kw
 
 
 def run_app(weights: str | None, delay: int | None, compare: str | None = None,
-            memory: bool = True) -> int:
+            memory: bool = True, lesson: str | None = None) -> int:
     """Run the app on arguments already checked (`echo-tui`, and a served session, whose
     server checked them once for every tab); its exit status. `memory`: the memory view shown
-    at start."""
-    app = create_app(weights, delay, compare=compare, memory=memory)
+    at start; `lesson`: a lesson's name or path, checked already."""
+    if lesson is not None:
+        from .lessons import LessonError, find_lesson
+
+        try:
+            lesson = find_lesson(lesson)
+        except LessonError as e:  # the file changed since it was checked
+            print(e, file=sys.stderr)
+            return 2
+    app = create_app(weights, delay, compare=compare, memory=memory, lesson=lesson)
     app.run()
     if app.ending.code is not None:  # a signal or a vanished terminal: nothing more to say,
         app.ending.finish()  # and a stuck output thread must not hold the interpreter's exit

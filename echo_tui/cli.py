@@ -1,4 +1,5 @@
-"""The `echo-tui` command: `echo-tui [--weights PATH] [--delay D] [--compare PATH|CELL]` (also
+"""The `echo-tui` command: `echo-tui [--weights PATH] [--delay D] [--compare PATH|CELL]
+[--lesson NAME|PATH]` (also
 `python -m echo_tui`)."""
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "first one's: a weights file that reads the same alphabet, or "
                              "gru, lstm or rnn for a shipped letters model (delays 0-4; then "
                              "--weights defaults to the shipped letters GRU)")
+    parser.add_argument("--lesson", metavar="NAME|PATH",
+                        help="open on a lesson: a shipped one (memory-and-delay, "
+                             "where-memory-breaks, watch-it-learn) or a lesson file "
+                             "(docs/lessons.md)")
     return parser.parse_args(argv)
 
 
@@ -42,9 +47,17 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             print(one_line(problem[1]), file=sys.stderr)
             return problem[0]
+    if args.lesson is not None:
+        from .lessons import LessonError, find_lesson
+
+        try:
+            find_lesson(args.lesson)
+        except LessonError as e:
+            print(e, file=sys.stderr)
+            return 2
     from .app import run_app
 
-    return run_app(args.weights, args.delay, args.compare)
+    return run_app(args.weights, args.delay, args.compare, lesson=args.lesson)
 
 
 if __name__ == "__main__":

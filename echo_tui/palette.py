@@ -77,4 +77,7 @@ def palette_commands(app) -> Iterable[SystemCommand]:
     yield SystemCommand("Train a model…", "Train one here and watch it learn; it takes over "
                         f"when done ({'f8' if browser else 'ctrl+t'})",
                         app.main.action_toggle_train)
+    from .screens.lessons import lesson_commands
+
+    yield from lesson_commands(app)
 

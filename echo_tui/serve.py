@@ -35,6 +35,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=8000, help="the port to listen on")
     p.add_argument("--weights", metavar="PATH", help="the model every session opens on")
     p.add_argument("--delay", metavar="D", type=int, help="the delay every session starts at")
+    p.add_argument("--lesson", metavar="NAME|PATH",
+                   help="every session opens on this lesson (a shipped one's name, or a file)")
     p.add_argument("--max-sessions", type=int, default=30, metavar="N",
                    help="app processes at most, one per open tab; the next gets a 'room is "
                         "full' page")
@@ -122,6 +124,13 @@ def problem(args) -> str | None:
     """The sentence refusing `args`, or None."""
     from .served import TrainingLimits
 
+    if args.lesson is not None:
+        from .lessons import LessonError, find_lesson
+
+        try:
+            find_lesson(args.lesson)
+        except LessonError as e:
+            return f"--lesson: {e}"
     if args.max_sessions < 1:
         return f"--max-sessions {args.max_sessions} must be at least 1"
     if args.token is not None and not token_ok(args.token):
@@ -169,11 +178,23 @@ def make_server(args, lock_dir: str, token: str | None):
     ctx.set_forkserver_preload([PRELOAD])
     weights = str(Path(args.weights).resolve()) if args.weights is not None else None
     data_limit = int(args.memory_mb * 2 ** 20)  # each session's backstop under the watch
-    room = {"start": session_starter(ctx, weights, args.delay, data_limit, args.memory_view),
+    lesson = lesson_for_sessions(args.lesson)
+    room = {"start": session_starter(ctx, weights, args.delay, data_limit, args.memory_view,
+                                     lesson),
             "max_sessions": args.max_sessions, "memory_mb": args.memory_mb,
             "idle_s": 60 * args.idle_minutes if args.idle_minutes > 0 else None}
     return RoomServer(room, token=token, host=args.host, port=args.port, title="echo-gru",
                       public_url=public_url(args.host, args.port, args.public_url)), ctx
+
+
+def lesson_for_sessions(given: str | None) -> str | None:
+    """`--lesson` as each session's app reads it: a shipped lesson's name, or a file's full
+    path (a session need not run where the server was started)."""
+    from .lessons import SHIPPED_LESSONS
+
+    if given is None or (given in SHIPPED_LESSONS and not Path(given).exists()):
+        return given
+    return str(Path(given).expanduser().resolve())
 
 
 def check_parent(ctx) -> str | None:

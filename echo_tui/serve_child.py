@@ -65,7 +65,8 @@ def probe() -> None:
 
 
 def run_session(stdio, report, width: int, height: int, weights: str | None,
-                delay: int | None, data_limit: int | None, memory: bool = False) -> None:
+                delay: int | None, data_limit: int | None, memory: bool = False,
+                lesson: str | None = None) -> None:
     """A tab's app (in a fork of the preloaded parent): `stdio` are the pipes textual-serve's
     protocol runs over (the web driver's stdin, stdout, stderr), `report` the pipe for the
     session's events (served.report), `weights` and `delay` the app's (checked by the server);
@@ -81,7 +82,7 @@ def run_session(stdio, report, width: int, height: int, weights: str | None,
         _limit_data(data_limit)
     from .app import run_app
 
-    sys.exit(run_app(weights, delay, memory=memory))
+    sys.exit(run_app(weights, delay, memory=memory, lesson=lesson))  # lesson: --lesson
 
 
 def _take_stdio(stdin: int, stdout: int, stderr: int) -> None:

@@ -199,7 +199,7 @@ def start_session(ctx, stdio, report, width: int, height: int, **settings):
 
 
 def session_starter(ctx, weights: str | None, delay: int | None, data_limit: int | None,
-                    memory: bool):
+                    memory: bool, lesson: str | None = None):
     """`Room.start`: forks a session with these settings."""
     return partial(start_session, ctx, weights=weights, delay=delay, data_limit=data_limit,
-                   memory=memory)
+                   memory=memory, lesson=lesson)

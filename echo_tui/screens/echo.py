@@ -33,6 +33,8 @@ from ..widgets.inspect import TITLE as INSPECT_TITLE
 from ..widgets.delays import TITLE as DELAYS_TITLE
 from ..widgets.memory import TITLE as MEMORY_TITLE
 from .comparing import ComparingHost
+from .lessons import LessonHost
+from ..widgets.lesson_panel import LessonPanel
 from .fitting import MIN_HEIGHT, MIN_WIDTH, FittingHost  # noqa: F401 - the app's size
 from .looking import LookingHost
 from .train_host import TrainingHost
@@ -94,6 +96,11 @@ BINDINGS = [  # the footer shows them in this order: help and quit still fit at 
             tooltip="back to the newest row (typing does this too)"),
     Binding("ctrl+c", "quit_hint", "", show=False, id="quit-hint",
             tooltip="does not quit: ctrl+q does"),
+    # lessons (screens/lessons.py): keys every browser gives to the page
+    Binding("f7", "lesson_back", "back", show=False, id="lesson-back",
+            tooltip="the lesson's step before (its checks from now on)"),
+    Binding("f9", "lesson_skip", "skip", show=False, id="lesson-skip",
+            tooltip="skip the lesson's step, left undone"),
 ]
 
 
@@ -133,7 +140,7 @@ def typed_character(event: events.Key) -> str | None:
     return "\n" if ch == "\r" else ch
 
 
-class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
+class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, LessonHost, Screen):
     """Slider, tapes (or every delay at once), memory, training, notice and status lines (its
     training keys and the training panel's requests: `TrainingHost`; compare mode:
     `ComparingHost`; looking inside an answer: `LookingHost`; who gets which rows:
@@ -164,6 +171,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
         self._fit_classes(*self.app.size)
         yield Header()
         yield DelaySlider(id="slider")
+        yield LessonPanel(id="lesson", classes="-hidden")  # a lesson's step (screens/lessons.py)
         tapes = Tapes(id="tapes")
         tapes.border_title = "typed, and its echo"
         yield tapes
@@ -259,6 +267,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
     def feed_text(self, text: str) -> None:
         """Feed typed or pasted text: now if nothing waits before it, else after what waits."""
         self.tapes.follow()
+        self.lesson_saw("keys", len(text))
         said = self.feeder.type(text)
         if said is None:
             self.kick()
@@ -303,6 +312,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
 
     # -- actions ------------------------------------------------------------------------
     def action_undo(self) -> None:
+        self.lesson_saw("undos")
         said = self.feeder.backspace()
         if said is None:
             self.kick()  # it waits behind what is queued
@@ -312,6 +322,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
         self.redraw()
 
     def action_reset(self) -> None:
+        self.lesson_saw("resets")
         self.feeder.reset()  # also drops what was still waiting to be fed
         self.tapes.follow()
         whose = "both models'" if self.compared is not None else "the GRU's"
@@ -339,6 +350,7 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, Screen):
             self.say(str(e))
             return
         self.delay = self.chosen_delay = delay
+        self.lesson_saw("delay_changes")
         self.delay_compared(delay)
         self.redraw()
 

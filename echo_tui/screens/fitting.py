@@ -24,6 +24,7 @@ PANEL_ROWS = 7  # its border, the form, the buttons, the progress line, the lear
 PLOT_ROWS = 6
 MEMORY_MIN = 4  # its border, the keys and one line of two units
 MEMORY_SHARE, MEMORY_SHARE_TRAINING = 0.4, 0.2  # of the height, at most
+LESSON_MIN, LESSON_SHARE = 4, 0.5  # a lesson: its border, its step's title and a check
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,14 @@ class Fit:
     gap: bool
     notice_rows: int
     left_out: tuple[str, ...]
+    lesson: int = 0  # the lesson panel's rows (0: none, or left out)
 
 
 def fit(height: int, *, comparing: bool, training: bool, inspecting: bool, memory: bool,
-        memory_lines: int, long_notice: bool = False) -> Fit:
+        memory_lines: int, long_notice: bool = False, lesson_rows: int = 0) -> Fit:
     """The rows of a screen `height` rows high: `memory_lines` is what the memory view would
-    draw (its keys line and unit lines, without its border)."""
+    draw (its keys line and unit lines, without its border); `lesson_rows` what the lesson
+    panel would (its border too; 0: no lesson), after look inside, cut to fit (LESSON_MIN)."""
     room = height - LINES - comparing - TAPES_MIN - comparing  # a compared echo row too
     left_out = []
 
@@ -59,6 +62,9 @@ def fit(height: int, *, comparing: bool, training: bool, inspecting: bool, memor
 
     panel = take(PANEL_ROWS, "^t training", training)
     inspect = take(INSPECT_ROWS, "f5 look inside", inspecting)
+    lesson = min(lesson_rows, max(LESSON_MIN, int(LESSON_SHARE * height)), room)
+    lesson = lesson if take(lesson if lesson >= LESSON_MIN else LESSON_MIN, "lesson",
+                            lesson_rows > 0) else 0
     plots = panel and take(PLOT_ROWS, "", True)  # what a run shows, before the memory view
     memory_shown = take(MEMORY_MIN, "f2 memory", memory)
     take(1, "", True)  # the tapes' line of marks for skipped keys, above what was typed
@@ -71,7 +77,7 @@ def fit(height: int, *, comparing: bool, training: bool, inspecting: bool, memor
     gap = take(1, "", True)
     notice_rows = 1 + take(1, "", long_notice)
     return Fit(panel=panel, plots=plots, inspect=inspect, memory_rows=memory_rows, gap=gap,
-               notice_rows=notice_rows, left_out=tuple(n for n in left_out if n))
+               notice_rows=notice_rows, left_out=tuple(n for n in left_out if n), lesson=lesson)
 
 
 def left_out_note(fit_: Fit) -> str:
@@ -119,13 +125,18 @@ class FittingHost:
         f = fit(height, comparing=self.compared is not None, training=not self.train.has_class("-hidden"),
                 inspecting=not self.inspect.has_class("-hidden"),
                 memory=self.show_memory, memory_lines=self.memory.lines_for(units),
-                long_notice=self.notice.needs_two_lines(width))
+                long_notice=self.notice.needs_two_lines(width),
+                lesson_rows=self.lesson_panel.natural_rows(width - 4))
         self.fitted = f
         self.slider.styles.margin = (1 if f.gap else 0, 1, 0, 1)
         self.train.set_class(not f.panel, "-no-room")
         for plots in self.query("#train-plots"):  # built at the panel's first opening
             plots.set_class(not f.plots, "-no-room")
         self.inspect.set_class(not f.inspect, "-no-room")
+        self.lesson_panel.set_class(not f.lesson, "-no-room")
+        self.lesson_panel.rows = max(0, f.lesson - 2)
+        if f.lesson:
+            self.lesson_panel.styles.height = f.lesson
         self.memory.set_class(f.memory_rows == 0, "-no-room")
         if f.memory_rows:
             self.memory.styles.max_height = f.memory_rows

@@ -110,6 +110,11 @@ def help_sections(s, keys: dict[str, list[str]],
             ("status line", "a second one: its own acc and conf at this delay"),
             ("leaving", "^p 'Stop comparing': what you typed stays"),
         ]),
+        ("Lessons", [  # echo_tui/lessons, docs/lessons.md
+            ("start", "echo-tui --lesson NAME|PATH, or ^p 'Lessons…': a guided walk whose "
+                      "panel above the tapes ticks each step's check as you act"),
+            ("f7, f9", "the step before (its checks from then on); skip a step"),
+        ]),
         *([("In a browser (echo-tui serve)", [
             ("f10", "ends this tab's session; the server and the other tabs go on (^q too, "
                     "but not in Firefox, where it quits the browser)"),

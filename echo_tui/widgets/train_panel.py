@@ -115,6 +115,7 @@ class TrainPanel(BuiltWhenOpened, TrainForm, SessionView, Vertical):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.running = False  # from the start asked for until the run's end, or its cancel
+        self.ended = None  # how the last run ended (finished, cancelled, failed)
         self.cfg = None  # the running (or last) run's TrainConfig
         self.checkpoint = self.model = None  # the newest check shown, and its model
 
@@ -172,6 +173,7 @@ class TrainPanel(BuiltWhenOpened, TrainForm, SessionView, Vertical):
             self.say(str(e))
             return
         self.cfg, self.running = cfg, True
+        self.ended = None  # how it ended, for a lesson's check: finished, cancelled or failed
         self.checkpoint = self.model = None
         self.query_one(TrainingPlots).show(plan(cfg))
         self._buttons()
@@ -187,6 +189,7 @@ class TrainPanel(BuiltWhenOpened, TrainForm, SessionView, Vertical):
         if not self.running:
             return
         self.running = False
+        self.ended = "cancelled"
         self.post_message(self.Cancel())
         self._buttons()
         self.say("cancelled: nothing is training; the current model stays")
@@ -233,6 +236,7 @@ class TrainPanel(BuiltWhenOpened, TrainForm, SessionView, Vertical):
     def finished(self, cp) -> None:
         """The run's end (`cp`: its last check): its model takes over, if it has one."""
         self.running = False
+        self.ended = "finished"
         self._buttons()
         if self.model is None or cp is None:
             self.say("training ended before its first check: the current model stays")
@@ -245,6 +249,7 @@ class TrainPanel(BuiltWhenOpened, TrainForm, SessionView, Vertical):
     def stopped(self, why: str) -> None:
         """The run ended early: `why`, one sentence."""
         self.running = False
+        self.ended = "failed"
         self._buttons()
         self.say(one_line(f"training stopped: {why}"))
 
