@@ -132,3 +132,38 @@ def test_what_the_user_opened_gets_the_rows_in_order():
                memory_lines=9, long_notice=True).notice_rows == 2
     assert fit(18, comparing=True, training=True, inspecting=False, memory=False,
                memory_lines=9, long_notice=True).notice_rows == 1
+
+
+# with a lesson open: the views that take rows before it and after it, at every size
+LESSON_VIEWS = [(), ("f2",), ("f4",), ("f5",), ("train",), ("compare",), ("f5", "train"),
+                ("f4", "f5", "compare"), ("f5", "f6", "train", "compare")]
+
+
+async def test_a_lesson_fits_beside_every_view_at_every_size():
+    from echo_tui.lessons import find_lesson
+
+    app = create_app(compare="rnn", lesson=find_lesson("where-memory-breaks"))
+    async with app.run_test(size=(60, 18)) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        compared = app.main.compared
+        await keys(pilot, *"thequickbrownfoxjumpsoverthelazydog")
+        for size in [(60, 18), (80, 24), (100, 30)]:
+            await pilot.resize_terminal(*size)
+            for views in LESSON_VIEWS:
+                await show(pilot, views, compared)
+                lines = await settled_lines(pilot)
+                try:
+                    check(lines, size[0], views)
+                    lesson = [(top, bottom) for top, bottom, title in boxes(lines)
+                              if "lesson:" in title]
+                    if not lesson:
+                        assert any("no room:" in line and "lesson" in line for line in lines), \
+                            "the lesson, shown or named as left out"
+                    for top, bottom in lesson:
+                        assert bottom - top >= 3, "its title and a check at least"
+                        for line in lines[top + 1:bottom]:
+                            body = line[1:-1].rstrip()
+                            assert len(body) < size[0] - 3 or body.endswith("…"), line
+                except AssertionError as e:
+                    raise AssertionError(f"{size} {views}: {e}\n" + "\n".join(lines)) from None
