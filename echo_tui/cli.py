@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .checks import check
-from .describe import one_line
+from trainer.text import inert
+
+from .core.checks import check
 
 PROG = "echo-tui"
 
@@ -33,16 +34,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:  # echo-tui serve ...: the app for a room of browsers
-        from .serve import main as serve
+        from .serve.command import main as serve
 
         return serve(argv[1:])
     args = parse_args(argv)
     if args.weights is not None or args.delay is not None or args.compare is not None:
         problem = check(args.weights, args.delay, args.compare)
         if problem:
-            print(one_line(problem[1]), file=sys.stderr)
+            print(inert(problem[1]), file=sys.stderr)
             return problem[0]
-    from .app import run_app
+    from .app.app import run_app
 
     return run_app(args.weights, args.delay, args.compare)
 
