@@ -201,12 +201,12 @@ def one_core_below_sessions() -> None:
     """This process on one core at nice 19, with its own memory ceiling (TRAINING_DATA_MAX)."""
     import resource
 
-    try:
-        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+    try:  # the priority first: a process seen on its one core is already below the sessions
+        os.setpriority(os.PRIO_PROCESS, 0, 19)
     except (AttributeError, OSError):
         pass
     try:
-        os.setpriority(os.PRIO_PROCESS, 0, 19)
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
     except (AttributeError, OSError):
         pass
     _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
