@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 from trainer.text import inert
 
 from ..core.models import COMPARISON, comparison_choice
-from .comparing import ComparesModels
+from .comparing import CompareMode
 from .saving import SavesModels
 from .palette import palette_commands
 from ..core.describe import JOBS, delay_range, error_text, failure_sentence
@@ -40,9 +40,9 @@ from .terminal import driver_for
 from .widgets import HelpScreen, PathPrompt
 from .widgets.help_text import INTRO, help_sections
 
-class EchoApp(ComparesModels, SavesModels, App):
+class EchoApp(SavesModels, App):
     """Every keystroke through the GRU, its echo under what you typed, at a delay you choose
-    (and, in compare mode, a second model's echo under it: `ComparesModels`)."""
+    (and, in compare mode, a second model's echo under it: `CompareMode`)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "echo-gru"
@@ -58,8 +58,9 @@ class EchoApp(ComparesModels, SavesModels, App):
                  start_run: Callable | None = None, compare: str | None = None) -> None:
         super().__init__()
         self.start_run = start_run  # how the training panel starts a run (tests script one)
+        self.comparing = CompareMode(self, comparison_choice(compare) if compare is not None
+                                     else None)
         if compare is not None:
-            self.compare_at_start = comparison_choice(compare)
             if weights is None and compare in COMPARISON:  # a shipped cell: beside the GRU
                 from trainer import shipped_weights
 
@@ -108,6 +109,25 @@ class EchoApp(ComparesModels, SavesModels, App):
         if not compiled_before():
             self.main.say(FIRST_START)
         self._load(self.current, self.start_delay, switching=False)
+
+    # -- compare mode (CompareMode): the palette's and the tests' names for it ---------------
+    @property
+    def compare_loading(self) -> bool:
+        return self.comparing.loading
+
+    @property
+    def switching(self) -> bool:
+        """A model is loading to take the place of the one in use."""
+        return self._switching
+
+    def compare_with(self, choice: ModelChoice) -> None:
+        self.comparing.compare_with(choice)
+
+    def action_compare_with(self) -> None:
+        self.comparing.ask()
+
+    def action_stop_comparing(self) -> None:
+        self.main.stop_comparing()
 
     # -- waiting for the app (the bench and the tests) -------------------------------------
     @property
@@ -172,9 +192,7 @@ class EchoApp(ComparesModels, SavesModels, App):
             self.model_ready_at = time.perf_counter()
             if self.main.notice.text == FIRST_START:
                 self.main.say("")
-        if self.compare_at_start is not None:
-            choice, self.compare_at_start = self.compare_at_start, None
-            self.compare_with(choice)
+        self.comparing.started()
 
     def _delay_kept(self, session) -> str:
         """The notice's word on a chosen delay the new model does not have."""
@@ -191,7 +209,7 @@ class EchoApp(ComparesModels, SavesModels, App):
             self._switching = False  # the model in use stays; the keys go on to it
             self.main.redraw()
         if event.worker.group == "compare":
-            self.compare_loading = False
+            self.comparing.worker_failed()
         self.main.say(failure_sentence(event.worker))
 
     def _switch_to(self, choice: ModelChoice) -> None:
