@@ -9,11 +9,11 @@ __all__ = ["EchoSession", "create_app"]
 
 def __getattr__(name):
     if name == "EchoSession":
-        from .session import EchoSession
+        from .core.session import EchoSession
 
         return EchoSession
     if name == "create_app":
-        from .app import create_app
+        from .app.app import create_app
 
         return create_app
     raise AttributeError(f"module 'echo_tui' has no attribute {name!r}")

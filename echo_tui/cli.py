@@ -7,8 +7,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .checks import check
-from .describe import one_line
+from trainer.text import inert
+
+from .core.checks import check
 
 PROG = "echo-tui"
 
@@ -38,14 +39,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:  # echo-tui serve ...: the app for a room of browsers
-        from .serve import main as serve
+        from .serve.command import main as serve
 
         return serve(argv[1:])
     args = parse_args(argv)
     if args.weights is not None or args.delay is not None or args.compare is not None:
         problem = check(args.weights, args.delay, args.compare)
         if problem:
-            print(one_line(problem[1]), file=sys.stderr)
+            print(inert(problem[1]), file=sys.stderr)
             return problem[0]
     if args.lesson is not None:
         from .lessons import LessonError, find_lesson
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         except LessonError as e:
             print(e, file=sys.stderr)
             return 2
-    from .app import run_app
+    from .app.app import run_app
 
     return run_app(args.weights, args.delay, args.compare, lesson=args.lesson)
 

@@ -7,6 +7,7 @@ import asyncio
 import inspect
 
 import pytest
+from private import fixture_names
 
 # trainer before torch: it says how torch's threads wait (trainer.threads), which OpenMP reads
 # once, as torch loads; a shared machine then slows the tests rather than stalling them
@@ -21,7 +22,7 @@ ASYNC_TIMEOUT_S = 120  # generous: a shared 2-core machine can stall a test for 
 def pytest_pyfunc_call(pyfuncitem):
     """Run `async def` tests in a fresh event loop (no asyncio plugin needed)."""
     if inspect.iscoroutinefunction(pyfuncitem.obj):
-        names = pyfuncitem._fixtureinfo.argnames
+        names = fixture_names(pyfuncitem)
         test = pyfuncitem.obj(**{k: pyfuncitem.funcargs[k] for k in names})
         asyncio.run(asyncio.wait_for(test, ASYNC_TIMEOUT_S))  # a hang fails, with its traceback
         return True

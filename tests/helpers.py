@@ -10,7 +10,8 @@ import itertools
 import torch
 from rich.console import Console
 from textual import events
-from textual.keys import _character_to_key
+
+from private import character_to_key, screen_strips, screen_update
 
 
 def fake_clock(step_s: float = 42e-6):
@@ -34,15 +35,14 @@ def screen_text(app) -> str:
     width, height = app.size
     console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
                       color_system="truecolor", record=True, legacy_windows=False)
-    console.print(app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens))
+    console.print(screen_update(app))
     return console.export_text()
 
 
 def screen_lines(app) -> list[str]:
     """What the terminal shows now, a line per row: screen_text's, without drawing it through
     a console (a tenth of the cost, for tests that read many screens)."""
-    return [strip.text for strip in app.screen._compositor.render_strips()]
+    return [strip.text for strip in screen_strips(app)]
 
 
 def tape_lines(app, marks: bool = False) -> list[str]:
@@ -103,7 +103,7 @@ async def keys(pilot, *names: str) -> None:
     """Keys as a fast terminal sends them, in one burst (pilot.press idles ~40 ms per key)."""
     for name in names:
         if len(name) == 1:
-            key = name if name.isalnum() else "space" if name == " " else _character_to_key(name)
+            key = name if name.isalnum() else "space" if name == " " else character_to_key(name)
             pilot.app.post_message(events.Key(key, name))
         else:
             pilot.app.post_message(events.Key(name, None))

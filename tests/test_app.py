@@ -16,11 +16,11 @@ from textual.widgets import Input
 
 from echo_tui import EchoSession, create_app
 from echo_tui.cli import main
-from echo_tui.feeding import PASTE_SLICE
-from echo_tui.screens import echo as echo_screen
-from echo_tui.screens.echo import MIN_HEIGHT, MIN_WIDTH
-from echo_tui.widgets import AllDelays, DelaySlider, HelpScreen, MemoryView, PathPrompt, Tapes
-from echo_tui.widgets.memory import LEVELS, levels
+from echo_tui.core.feeding import PASTE_SLICE
+from echo_tui.app.screens import echo as echo_screen
+from echo_tui.app.screens.echo import MIN_HEIGHT, MIN_WIDTH
+from echo_tui.app.widgets import AllDelays, DelaySlider, HelpScreen, MemoryView, PathPrompt, Tapes
+from echo_tui.app.widgets.memory import LEVELS, levels
 from trainer import (Alphabet, VariableDelayGRUMemory, WeightsError, load_model, save_model,
                      shipped_weights)
 from trainer.evaluate import random_text

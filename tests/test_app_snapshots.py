@@ -18,7 +18,7 @@ from helpers import fake_clock, keys, ready, settle
 from training_runs import ReplayRun, recorded_checkpoints
 
 from echo_tui import create_app
-from echo_tui.widgets import TrainPanel
+from echo_tui.app.widgets import TrainPanel
 from trainer import save_model, shipped_weights
 from trainer.recipes import config
 

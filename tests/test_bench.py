@@ -30,7 +30,7 @@ TINY_MODEL = ["--hidden", "8"]
 # the app's benchmark, run as `python -m echo_tui.bench --json --quick` with its quick sizes
 # shrunk in its own process
 TINY_APP = dict(keys=50, session_keys=200, paste=2_000, view_steps=2_000, train_steps=5)
-TINY_APP_SCRIPT = (f"import sys, echo_tui.bench as b; assert set({TINY_APP}) <= set(b.QUICK); "
+TINY_APP_SCRIPT = (f"import sys, echo_tui.bench.app as b; assert set({TINY_APP}) <= set(b.QUICK); "
                    f"b.QUICK.update({TINY_APP}); sys.exit(b.main(sys.argv[1:]))")
 TABLES = ("Training, fixed delay", "Training, variable delay", "End to end",
           "Session against PyTorch", "The app (headless", "Redrawing each view",

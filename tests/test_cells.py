@@ -183,7 +183,7 @@ async def test_an_lstm_or_rnn_file_opens_in_the_app_and_echoes(tmp_path, cell):
     from helpers import batch_echo, keys, ready, settle
 
     from echo_tui import create_app
-    from echo_tui.widgets.memory import LSTM_TITLE, TITLE
+    from echo_tui.app.widgets.memory import LSTM_TITLE, TITLE
 
     path = tmp_path / f"{cell}.safetensors"
     torch.manual_seed(0)

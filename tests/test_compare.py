@@ -11,8 +11,8 @@ from helpers import batch_echo, keys, ready, screen_text, settle, until
 
 from echo_tui import create_app
 from echo_tui.cli import main as tui_main
-from echo_tui.models import ModelChoice
-from echo_tui.widgets.status import compared_text
+from echo_tui.core.models import ModelChoice
+from echo_tui.app.widgets.status import compared_text
 from trainer import Alphabet, load_model, save_model, shipped_weights
 from trainer.model import build
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from trainer import config, limits, train, weights
+from trainer import config, train, weights
 from trainer.cli_base import flag
 from trainer.config import (BOUNDS, ConfigError, TrainConfig, resolve_device, run_metadata,
                             validate, whole)
@@ -21,7 +21,7 @@ from trainer.recipes import RECIPES
 def test_one_definition_of_the_config_and_the_limits():
     assert train.TrainConfig is TrainConfig
     names = ("MAX_SYMBOLS", "MAX_HIDDEN", "MAX_DELAY", "MAX_HEADER")
-    for module in (limits, weights):
+    for module in (weights,):
         assert [getattr(module, n) for n in names] == [getattr(config, n) for n in names]
     assert BOUNDS == {"delay": (0, config.MAX_DELAY), "hidden": (1, config.MAX_HIDDEN)}
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from echo_tui import EchoSession
-from echo_tui.engine import LeanEngine, TorchEngine
+from echo_tui.core.engine import LeanEngine, TorchEngine
 from trainer import Alphabet, GRUMemory, VariableDelayGRUMemory
 from trainer.evaluate import random_text
 
@@ -172,7 +172,7 @@ def test_sessions_agree_through_keys_pastes_undo_and_reset(model):
 
 
 def test_the_compiled_exp_is_as_close_as_libm():
-    from echo_tui.kernels import fexp
+    from echo_tui.core.kernels import fexp
     import numba
 
     @numba.njit
@@ -191,7 +191,7 @@ def test_the_compiled_exp_is_as_close_as_libm():
 
 @pytest.mark.parametrize("classes", [1, 5, 16, 17, 96, 97])
 def test_each_heads_answer_is_the_first_largest_logit(classes):
-    from echo_tui.kernels import answers
+    from echo_tui.core.kernels import answers
 
     rng = np.random.default_rng(classes)
     logits = rng.standard_normal((300, 3, classes)).astype(np.float32)
@@ -202,3 +202,24 @@ def test_each_heads_answer_is_the_first_largest_logit(classes):
     probs = np.exp(logits - logits.max(-1, keepdims=True))
     exact = np.rint(255 / probs.sum(-1).astype(np.float64))
     assert np.abs(conf - exact).max() <= 1 and np.mean(conf == exact) > 0.99
+
+
+def test_pastes_overlapping_from_two_threads_give_torch_its_thread_count_back():
+    """Two sessions feeding at once (the keys' worker and the training relay's re-echo) each
+    hold torch to one thread for their heads; the count from before comes back only when the
+    last leaves, whatever order they leave in (each saving its own 'before' left it at 1)."""
+    from echo_tui.core.engine import OneTorchThread
+
+    owner, was = OneTorchThread(), torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        first, second = owner.held(), owner.held()
+        first.__enter__()
+        second.__enter__()
+        assert torch.get_num_threads() == 1
+        first.__exit__(None, None, None)
+        assert torch.get_num_threads() == 1  # the second is still inside
+        second.__exit__(None, None, None)
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(was)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from echo_tui import EchoSession
-from echo_tui.engine import LeanEngine, TorchEngine
+from echo_tui.core.engine import LeanEngine, TorchEngine
 from trainer import GRUMemory, VariableDelayGRUMemory, idx_to_onehot
 
 CELLS = ("gru", "lstm", "rnn")
@@ -50,7 +50,7 @@ def _text(model, ids: np.ndarray) -> str:
 
 
 def _answers(session) -> np.ndarray:
-    return session._out[:session._n].astype(np.int64)
+    return session._rows.out[:session._rows.n].astype(np.int64)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -75,7 +75,7 @@ def test_keys_and_paste_equal_forward_through_undo_and_reset(kind, cell):
         assert np.abs(s.history(STEPS - 500, STEPS) - hs[-500:]).max() < 1e-5
     # undo: 50 back restores the state (c too) bit for bit; re-typed, the same again
     state_before = keyed._rows.h.copy()
-    back_then = keyed._undo[(STEPS - 50) % 600].copy()  # the state before step STEPS-50
+    back_then = keyed._rows.undo[(STEPS - 50) % 600].copy()  # the state before step STEPS-50
     for _ in range(50):
         assert keyed.backspace()
     assert np.array_equal(keyed._rows.h, back_then)

@@ -13,7 +13,7 @@ import itertools
 from helpers import keys, ready, screen_lines, settle
 
 from echo_tui import create_app
-from echo_tui.screens.fitting import fit
+from echo_tui.app.screens.fitting import fit
 
 VIEWS = ("f2", "f4", "f5", "f6", "train", "compare")
 # every combination, in an order that opens the panel and starts comparing as seldom as they

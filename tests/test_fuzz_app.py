@@ -20,15 +20,14 @@ import string
 import unicodedata
 
 from helpers import batch_echo, ready, settle, until
+from private import ANSI_SEQUENCES_KEYS, character_to_key
 from textual import events
-from textual._ansi_sequences import ANSI_SEQUENCES_KEYS
 from textual.command import CommandPalette
-from textual.keys import _character_to_key
 
 from echo_tui import create_app
-from echo_tui.screens.echo import KEY_ACTIONS, typed_character
-from echo_tui.session import MAX_GAP
-from echo_tui.widgets import HelpScreen
+from echo_tui.app.screens.echo import KEY_ACTIONS, typed_character
+from echo_tui.core.session import MAX_GAP
+from echo_tui.app.widgets import HelpScreen
 from trainer import shipped_weights
 
 NON_LATIN = "éüßçñøåæœžščřłığ" "жщфыъэюяЖЩ" "αβγδΩλπ" "中文字漢語日本語한국어" "ععربيةעברית" "हिन्दी" "ﬁﬂİẞ"
@@ -50,7 +49,7 @@ CONTROL = [(ANSI_SEQUENCES_KEYS[chr(c)][0].value, chr(c)) for c in range(32)
 
 def char_key(ch: str) -> events.Key:
     """A printable character's key event, named as Textual's input parser names it."""
-    return events.Key(_character_to_key(ch), ch)
+    return events.Key(character_to_key(ch), ch)
 
 
 def named_key(name: str) -> events.Key:

@@ -201,10 +201,10 @@ def test_a_nan_deep_in_a_tensor_is_found_however_it_is_read(tmp_path, monkeypatc
 
 
 def test_the_limits_are_trainer_limits():
-    from trainer import limits
+    from trainer import config
 
     assert (weights_mod.MAX_SYMBOLS, weights_mod.MAX_HIDDEN, weights_mod.MAX_DELAY) == (
-        limits.MAX_SYMBOLS, limits.MAX_HIDDEN, limits.MAX_DELAY) == (256, 4096, 64)
+        config.MAX_SYMBOLS, config.MAX_HIDDEN, config.MAX_DELAY) == (256, 4096, 64)
     assert weights_mod._CHUNK % 4 == 0 and MAX_HEADER == 2**20
 
 

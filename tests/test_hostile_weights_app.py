@@ -13,7 +13,7 @@ import pytest
 import torch
 from weights_corpus import CORPUS, PAYLOAD_MARK, expected_fault
 
-import echo_tui.app
+import echo_tui.app.app
 from echo_tui import create_app
 from echo_tui.cli import main
 from trainer import GRUMemory, WeightsError, load_model, save_model, shipped_weights
@@ -27,7 +27,7 @@ def no_app(monkeypatch):
     def refused(*args, **kwargs):
         raise AssertionError("the app would have started")
 
-    monkeypatch.setattr(echo_tui.app, "create_app", refused)
+    monkeypatch.setattr(echo_tui.app.app, "create_app", refused)
 
 
 def loader_message(path: Path) -> str:

@@ -9,8 +9,8 @@ from helpers import ready, screen_text, settle, until
 from textual import events
 
 from echo_tui import create_app
-from echo_tui.training import Failed
-from echo_tui.widgets import TrainPanel
+from echo_tui.training.checkpoint import Failed
+from echo_tui.app.widgets import TrainPanel
 from trainer import shipped_weights
 
 HOSTILE = "\x1b]0;owned\x07\x1b[2J\x1b[31m"  # set the window title, clear the screen, red

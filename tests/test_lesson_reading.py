@@ -11,8 +11,8 @@ import pytest
 from echo_tui.cli import main as cli_main
 from echo_tui.lessons import (FIELDS, SHIPPED_LESSONS, LessonError, LessonRun, Published,
                               find_lesson, parse_lesson, read_lesson)
-from echo_tui.serve import lesson_for_sessions, parse_args, problem
-from echo_tui.serve_server import session_starter
+from echo_tui.serve.command import lesson_for_sessions, parse_args, problem
+from echo_tui.serve.server import session_starter
 
 GOOD = "# Title\n\nIntro.\n\n## Step one\n\nDo it.\n\ncheck: delay = 3\n"
 
@@ -160,7 +160,7 @@ def test_serve_hands_the_lesson_to_every_session(tmp_path, monkeypatch):
 
 
 def test_the_lesson_panel_gives_way_as_other_views_do():
-    from echo_tui.screens.fitting import LESSON_MIN, fit
+    from echo_tui.app.screens.fitting import LESSON_MIN, fit
 
     small = fit(18, comparing=False, training=False, inspecting=False, memory=True,
                 memory_lines=8, lesson_rows=9)

@@ -8,7 +8,7 @@ from helpers import keys, ready
 from textual.widgets import Input
 
 from echo_tui import create_app
-from echo_tui.widgets import TrainPanel
+from echo_tui.app.widgets import TrainPanel
 from trainer import cli, shipped_weights
 from trainer.config import MAX_DELAY, MAX_HIDDEN, MAX_SYMBOLS
 

@@ -1,14 +1,13 @@
 """Long sessions through EchoSession: bounded memory, O(1) work per step, the echo right to the end.
 
 The suite drives 200,000 steps with a small kept window and undo ring, so the buffers compact
-dozens of times; ECHO_GRU_LONG=1 adds the 1,000,000-step run. Per-step timing is not asserted
+dozens of times; `pytest -m slow` adds the 1,000,000-step run. Per-step timing is not asserted
 here (it would flake on a shared machine): the structural property behind flat latency is, and
 `python -m echo_tui.bench --long` measures the thousandth and the millionth step.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import string
 
@@ -17,7 +16,7 @@ import pytest
 import torch
 
 from echo_tui import EchoSession
-from echo_tui.session import CHUNK, UNDO_STEPS
+from echo_tui.core.session import CHUNK, UNDO_STEPS
 from trainer.evaluate import random_text
 
 JUNK = "1 !\n\t\x00é😀Ж\x1b[31m"
@@ -52,18 +51,18 @@ def drive(model, steps: int, keep: int, undo: int, seed: int):
     """
     rng = random.Random(seed)
     s = EchoSession(model, undo_steps=undo, keep_steps=keep)
-    undo_ring = s._undo
+    undo_ring = s._rows.undo
     stream, depth, fed = bytearray(), 0, 0
     cap = capacity(s)
     compactions = []  # rows copied by each compaction
     reserve = s._reserve
 
     def counting_reserve(k: int) -> None:
-        base = s._base
+        base = s._rows.base
         reserve(k)
-        if s._base != base:
-            compactions.append(s._n)
-            assert len(s._ids) == cap  # full size from the first compaction on: no more growth
+        if s._rows.base != base:
+            compactions.append(s._rows.n)
+            assert len(s._rows.ids) == cap  # full size from the first compaction on: no more growth
 
     s._reserve = counting_reserve
     while len(stream) < steps:
@@ -90,9 +89,9 @@ def drive(model, steps: int, keep: int, undo: int, seed: int):
             depth = min(undo, depth + len(symbols))
             fed += len(symbols)
         # bounded: the buffers never pass their cap, the undo ring is never reallocated
-        assert len(s._ids) == len(s._out) <= cap
-        assert s._out.nbytes <= cap * len(s.delays) and s._ids.nbytes <= cap
-        assert s._undo is undo_ring and tuple(s._undo.shape) == (undo, model.hidden_size)
+        assert len(s._rows.ids) == len(s._rows.out) <= cap
+        assert s._rows.out.nbytes <= cap * len(s.delays) and s._rows.ids.nbytes <= cap
+        assert s._rows.undo is undo_ring and tuple(s._rows.undo.shape) == (undo, model.hidden_size)
         assert s.steps == len(stream) and s.undo_depth == depth
         assert s.stream == stream[len(stream) - s.kept:].decode()
         assert keep - undo <= s.kept <= keep or s.kept == len(stream)
@@ -125,7 +124,7 @@ def run_long(model, steps: int, keep: int, undo: int, seed: int) -> None:
     n, freed = len(compactions), max(keep, CHUNK)
     assert (len(stream) - capacity(s)) / freed <= n <= fed / (freed - CHUNK + 1) + 1
     assert sum(compactions) <= 2 * fed
-    assert s.first_kept > 0 and s._base > 0
+    assert s.first_kept > 0 and s._rows.base > 0
     preds = reference(model, stream)  # once: the reference of a prefix is a prefix of it
     check_against_reference(s, preds, stream)
     # backspace walks back through the undo window, then refuses; what is left is still right
@@ -142,8 +141,7 @@ def test_200k_steps_compact_many_times_and_stay_right(variable_model):
     run_long(variable_model, 200_000, keep=4096, undo=512, seed=1)
 
 
-@pytest.mark.skipif(os.environ.get("ECHO_GRU_LONG") != "1",
-                    reason="the 1,000,000-step run takes about 90 s: ECHO_GRU_LONG=1")
+@pytest.mark.slow  # about 90 s: pytest -m slow runs it
 def test_a_million_steps(variable_model):
     run_long(variable_model, 1_000_000, keep=100_000, undo=UNDO_STEPS, seed=2)
 
@@ -154,7 +152,7 @@ def test_backspace_right_after_a_compaction_keeps_the_window_whole(variable_mode
     s = EchoSession(variable_model, 2, undo_steps=100, keep_steps=300)
     text = random_text(2000, seed=5)
     i = 0
-    while s._base == 0:
+    while s._rows.base == 0:
         s.feed(text[i])
         i += 1
     for _ in range(100):
@@ -178,7 +176,7 @@ def reference_echo(model, text: str, delay: int) -> str:
 
 
 def test_the_long_bench_reports_flat_latency_figures():
-    from echo_tui.bench_long import long_session
+    from echo_tui.bench.long import long_session
 
     r = long_session(steps=6_000, keys=200, keep=2_000)  # compacts once on the way
     assert (r["steps"], r["kept"], r["undo_depth"]) == (6_200, 2_000, 2_000)

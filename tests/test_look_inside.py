@@ -10,8 +10,8 @@ import torch
 from helpers import keys, ready, until
 
 from echo_tui import create_app
-from echo_tui.looking import gates_over, look
-from echo_tui.session import EchoSession
+from echo_tui.core.looking import gates_over, look
+from echo_tui.core.session import EchoSession
 from trainer import Alphabet, save_model, shipped_weights
 from trainer.cli import main as train_main
 from trainer.inside import gates
@@ -219,13 +219,13 @@ async def test_an_answer_with_no_key_that_far_back_is_said_to_be_the_blank():
 
 
 async def test_a_failed_look_or_export_is_said_and_typing_goes_on(tmp_path, monkeypatch):
-    import echo_tui.looking
+    import echo_tui.core.looking
     import trainer.trace
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(echo_tui.looking, "look", boom)
+    monkeypatch.setattr(echo_tui.core.looking, "look", boom)
     monkeypatch.setattr(trainer.trace, "trace", boom)
     app = create_app(weights=VARIABLE, delay=2)
     async with app.run_test(size=(100, 40)) as pilot:

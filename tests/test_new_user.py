@@ -13,11 +13,11 @@ from types import SimpleNamespace
 import pytest
 from helpers import keys, ready, screen_text, settle, until
 
-import echo_tui.app
+import echo_tui.app.app
 from echo_tui import create_app
 from echo_tui.cli import parse_args
-from echo_tui.palette import WHY_NO_COMPARISON
-from echo_tui.widgets import HelpScreen, PathPrompt
+from echo_tui.app.palette import WHY_NO_COMPARISON
+from echo_tui.app.widgets import HelpScreen, PathPrompt
 from trainer import cli, shipped_weights
 from trainer.recipes import config
 from trainer.report import TrainingBar, held_words
@@ -97,11 +97,11 @@ async def test_every_delays_border_says_which_rows_show_not_that_arrows_scroll()
 
 
 async def test_the_first_start_says_it_compiles(monkeypatch):
-    monkeypatch.setattr(echo_tui.app, "compiled_before", lambda: False)
+    monkeypatch.setattr(echo_tui.app.app, "compiled_before", lambda: False)
     app = create_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
-        assert list(app.main.notice.recent)[:1] == [echo_tui.app.FIRST_START]  # said first
+        assert list(app.main.notice.recent)[:1] == [echo_tui.app.app.FIRST_START]  # said first
         assert app.main.notice.text == ""  # and gone once the model is in
 
 

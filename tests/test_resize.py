@@ -9,8 +9,8 @@ from textual import events
 from textual.widgets import Static
 
 from echo_tui import create_app
-from echo_tui.screens.echo import MIN_HEIGHT, MIN_WIDTH
-from echo_tui.widgets import HelpScreen
+from echo_tui.app.screens.echo import MIN_HEIGHT, MIN_WIDTH
+from echo_tui.app.widgets import HelpScreen
 from trainer import shipped_weights
 from trainer.evaluate import random_text
 

@@ -22,9 +22,9 @@ import pytest
 pytest.importorskip("textual_serve", reason="echo-tui serve needs the [serve] extra")
 pytest.importorskip("pyte", reason="the scripted tabs read the screen with pyte")
 
-from echo_tui.room import Tab, rss_mb, server, sessions_of, tail, until  # noqa: E402
-from echo_tui.room import drawn as ready  # noqa: E402
-from echo_tui.terminal import MAX_COLUMNS, MAX_ROWS  # noqa: E402
+from echo_tui.bench.room import Tab, rss_mb, server, sessions_of, tail, until  # noqa: E402
+from echo_tui.bench.room import drawn as ready  # noqa: E402
+from echo_tui.core.served import MAX_COLUMNS, MAX_ROWS  # noqa: E402
 
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 
@@ -112,7 +112,7 @@ async def test_a_huge_terminal_is_clamped_by_query_and_by_message(room):
 async def test_input_past_the_bounds_waits_or_ends_the_session(room):
     """Past the burst, input goes at the server's pace, all of it; a message over 4 MB ends
     the session, saying why, and the room goes on."""
-    from echo_tui.serve_tab import Budget
+    from echo_tui.serve.tab import Budget
 
     budget, start = Budget(rate=4000, burst=1000), time.monotonic()
     await budget.spend(1000)  # the burst: at once
@@ -298,6 +298,6 @@ def _descendants(pid: int) -> list[int]:
 def _training(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return b"echo_tui.served" in f.read()
+            return b"echo_tui.training.slot" in f.read()
     except OSError:
         return False

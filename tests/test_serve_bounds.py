@@ -17,11 +17,11 @@ import pytest
 pytest.importorskip("textual_serve", reason="echo-tui serve needs the [serve] extra")
 pytest.importorskip("pyte", reason="the scripted tabs read the screen with pyte")
 
-from echo_tui import served  # noqa: E402
-from echo_tui.room import Tab, server, sessions_of, tail, until  # noqa: E402
-from echo_tui.room import drawn as ready  # noqa: E402
-from echo_tui.serve import main as serve_main  # noqa: E402
-from echo_tui.serve import parse_args, public_url, reach, the_token  # noqa: E402
+from echo_tui.training import slot as served  # noqa: E402
+from echo_tui.bench.room import Tab, server, sessions_of, tail, until  # noqa: E402
+from echo_tui.bench.room import drawn as ready  # noqa: E402
+from echo_tui.serve.command import main as serve_main  # noqa: E402
+from echo_tui.serve.command import parse_args, public_url, reach, the_token  # noqa: E402
 from trainer.config import TrainConfig  # noqa: E402
 
 TOKEN = "classroom-42"
@@ -121,7 +121,7 @@ class FakeRun:
 
 def test_served_runs_keep_within_the_limits_and_free_the_slot_however_they_end(tmp_path,
                                                                               monkeypatch):
-    from echo_tui.training import Checkpoint, Failed, Finished
+    from echo_tui.training.checkpoint import Checkpoint, Failed, Finished
 
     monkeypatch.setenv(served.TRAINING, str(tmp_path / "training.lock"))
     monkeypatch.setenv(served.LIMITS, "hidden=128,delay=8,minutes=2")
@@ -218,7 +218,7 @@ def test_a_config_within_the_limits_keeps_its_own_shorter_time():
 
 
 def test_the_load_benchmark_measures_a_small_room():
-    from echo_tui.serve_bench import room
+    from echo_tui.bench.serve import room
 
     result = asyncio.run(room(2, 4, hostile_s=2.0))
     assert result["sessions_failed"] == 0 and result["all_typed_right"]

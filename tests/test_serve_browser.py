@@ -19,7 +19,9 @@ import pytest
 
 from cdp import Browser
 
-from echo_tui.room import server, sessions_of
+from echo_tui.bench.room import server, sessions_of
+
+pytestmark = pytest.mark.browser
 
 DELAY_DOTS = "·"
 TEXT = "Hello, World!"

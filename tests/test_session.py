@@ -11,7 +11,7 @@ import torch
 from helpers import batch_echo, fake_clock
 
 from echo_tui import EchoSession
-from echo_tui.session import Fed
+from echo_tui.core.session import Fed
 from trainer.evaluate import random_text
 
 
@@ -189,7 +189,7 @@ def test_kept_window_is_bounded_and_counts_stay_whole(variable_model):
         s.feed(text[i:i + k])
         i += k
     assert s.steps == 5000 and s.kept == 300 and s.first_kept == 4700
-    assert len(s._ids) <= 300 + 8 + 1024  # keep + margin + slack: bounded
+    assert len(s._rows.ids) <= 300 + 8 + 1024  # keep + margin + slack: bounded
     assert s.stream == text[-300:]
     full = batch_echo(variable_model, text, 2)
     assert s.echo == full[-300:]
@@ -260,7 +260,7 @@ def test_deleted_keys_never_come_back_with_a_model_switch(variable_model, text_m
 
 
 def test_a_flood_of_skipped_keys_is_counted_but_not_all_kept(variable_model):
-    from echo_tui.session import MAX_GAP
+    from echo_tui.core.session import MAX_GAP
 
     s = EchoSession(variable_model)
     s.feed("a" + "1" * (3 * MAX_GAP) + "b" + "2" * 10)

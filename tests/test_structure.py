@@ -31,6 +31,17 @@ def module_files(root: Path = ROOT) -> dict[str, Path]:
     return modules
 
 
+def import_source(name: str, is_package: bool, node: ast.ImportFrom) -> str:
+    """The module a `from ... import` in module `name` reads from, a relative one resolved."""
+    if not node.level:
+        return node.module
+    base = name.split(".")
+    if not is_package:
+        base.pop()  # a module's own package
+    base = base[:len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def imports_of(name: str, path: Path, modules) -> set[str]:
     """The modules of `modules` that module `name` (in file `path`) imports, anywhere in it."""
     is_package = path.name == "__init__.py"
@@ -39,14 +50,7 @@ def imports_of(name: str, path: Path, modules) -> set[str]:
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = name.split(".")
-                if not is_package:
-                    base.pop()  # a module's own package
-                base = base[:len(base) - (node.level - 1)]
-                source = ".".join(base + ([node.module] if node.module else []))
-            else:
-                source = node.module
+            source = import_source(name, is_package, node)
             # `from P import n`: the module P.n when there is one, else P's namespace
             targets = [f"{source}.{a.name}" if f"{source}.{a.name}" in modules else source
                        for a in node.names]
@@ -129,19 +133,24 @@ def module_lines(root: Path = ROOT) -> dict[str, int]:
             for path in module_files(root).values()}
 
 
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    """Write {relative path: text} under `root`: a made-up tree for the checkers."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
 # -- the checks ----------------------------------------------------------------------------------
 
 def test_the_checker_resolves_relative_and_function_level_imports(tmp_path):
-    for rel, text in {
+    write_tree(tmp_path, {
         "trainer/__init__.py": "from .a import x\n",
         "trainer/a.py": "def f():\n    from .sub import b\n",
         "trainer/sub/__init__.py": "from . import b\n",
         "trainer/sub/b.py": "from .. import a\nimport trainer.c\n",
         "trainer/c.py": "import os\n",
         "echo_tui/__init__.py": "from trainer import x\n",
-    }.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
+    })
     graph = import_graph(tmp_path)
     assert graph == {"trainer": {"trainer.a"}, "trainer.a": {"trainer.sub.b"},
                      "trainer.sub": {"trainer.sub.b"}, "trainer.sub.b": {"trainer.a", "trainer.c"},
@@ -190,20 +199,180 @@ def attribute_uses(package: str, pattern) -> dict[str, list[str]]:
 def test_no_widget_reaches_for_the_app():
     """Views follow the screen's session (widgets/base.py); they never read the app's state
     (Textual's own `self.app.call_from_thread` for a thread's hand-back is the one use allowed)."""
-    uses = attribute_uses("echo_tui/widgets", lambda chain: chain.startswith("self.app.")
+    uses = attribute_uses("echo_tui/app/widgets", lambda chain: chain.startswith("self.app.")
                           and chain != "self.app.call_from_thread")
     assert not uses, uses
 
 
-def test_only_the_terminal_guard_imports_a_private_textual_module():
+UPSTREAMS = ("textual", "textual_serve", "_pytest", "pytest")
+# private names of upstream objects the code reaches for as attributes (imports are found by name)
+UPSTREAM_PRIVATE_ATTRIBUTES = {"_compositor", "_background_screens", "_fixtureinfo",
+                               "_character_to_key", "_build_environment", "_open_app_process",
+                               "_input_reader", "_on_meta", "__wrapped__"}
+
+
+def upstream_privates(folder: str) -> dict[str, list[str]]:
+    """{file: the upstream private names it uses}: imports of a private module or name of
+    UPSTREAMS, and UPSTREAM_PRIVATE_ATTRIBUTES read or defined, over `folder`'s source."""
     private = {}
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        found = []
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                names = []
+            found += [n for n in names if n.split(".")[0] in UPSTREAMS
+                      and any(p.startswith("_") for p in n.split(".")[1:])]
+            if isinstance(node, ast.Attribute) and node.attr in UPSTREAM_PRIVATE_ATTRIBUTES:
+                found.append(f".{node.attr}")
+            if isinstance(node, ast.FunctionDef) and node.name in UPSTREAM_PRIVATE_ATTRIBUTES:
+                found.append(f"def {node.name}")
+        if found:
+            private[str(path.relative_to(ROOT))] = sorted(set(found))
+    return private
+
+
+def test_only_compat_uses_upstream_private_names():
+    """echo_tui's copies of upstream code and its uses of upstream private names are in
+    compat/ (one module per upstream, each naming its version); the tests' in tests/private.py."""
+    product = upstream_privates("echo_tui")
+    assert set(product) == {"echo_tui/compat/textual.py", "echo_tui/compat/textual_serve.py"}, (
+        product)
+    tests = upstream_privates("tests")
+    assert set(tests) == {"tests/private.py"}, tests
+
+
+# -- the layers ----------------------------------------------------------------------------------
+
+# echo_tui's folders and what each may import of echo-gru (its `__init__` docstring says the same
+# in a line): arrows only go down. `echo_tui` itself (the package's face, `cli`, `__main__`) may
+# import any folder but bench; `trainer` imports nothing of echo_tui.
+LAYERS = {
+    "echo_tui.compat": set(),
+    "echo_tui.core": {"trainer"},
+    "echo_tui.lessons": {"echo_tui.core", "trainer"},
+    "echo_tui.training": {"echo_tui.core", "trainer"},
+    "echo_tui.app": {"echo_tui.compat", "echo_tui.core", "echo_tui.lessons", "echo_tui.training",
+                     "trainer"},
+    "echo_tui.serve": {"echo_tui.compat", "echo_tui.core", "echo_tui.lessons",
+                       "echo_tui.training", "trainer", "echo_tui.app:face"},
+    "echo_tui.bench": {"*"},
+}
+# the third-party packages a folder must never import, Textual's included
+FORBIDDEN = {
+    "trainer": ("echo_tui", "textual", "textual_serve"),
+    "echo_tui.core": ("textual", "textual_serve"),
+    "echo_tui.lessons": ("textual", "textual_serve"),
+    "echo_tui.training": ("textual", "textual_serve"),
+    "echo_tui.app": ("textual_serve",),
+}
+APP_FACE = "echo_tui.app"  # serve may start the app (create_app, run_app), not reach inside it
+
+
+def folder_of(module: str) -> str:
+    """The layer a module of PACKAGES belongs to: echo_tui's folder, or the top package."""
+    parts = module.split(".")
+    if parts[0] == "echo_tui" and len(parts) > 1 and f"echo_tui.{parts[1]}" in LAYERS:
+        return f"echo_tui.{parts[1]}"
+    return parts[0]
+
+
+def imported_names(name: str, path: Path) -> set[str]:
+    """Every dotted name module `name` imports, third-party ones too, relative ones resolved."""
+    is_package = path.name == "__init__.py"
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            source = import_source(name, is_package, node)
+            found.add(source)
+            found.update(f"{source}.{a.name}" for a in node.names)
+    return found
+
+
+def layer_faults(root: Path = ROOT) -> list[str]:
+    """'module -> import: why' for every import that goes against LAYERS or FORBIDDEN."""
+    modules = module_files(root)
+    faults = []
+    for name, path in sorted(modules.items()):
+        home = folder_of(name)
+        names = imported_names(name, path)
+        for bad in FORBIDDEN.get(home, ()):
+            for n in sorted(names):
+                if n == bad or n.startswith(bad + "."):
+                    faults.append(f"{name} -> {n}: {home} never imports {bad}")
+        for target in sorted(imports_of(name, path, modules)):
+            there = folder_of(target)
+            allowed = LAYERS.get(home)
+            if there == home or allowed is None and there != "echo_tui.bench":
+                continue  # the package's face and cli: anything but bench
+            if there == "echo_tui.bench":
+                if home != "echo_tui.bench":
+                    faults.append(f"{name} -> {target}: nothing in the product imports bench")
+            elif "*" in allowed:
+                continue
+            elif there == "echo_tui.app" and "echo_tui.app:face" in allowed:
+                if target != APP_FACE:
+                    faults.append(f"{name} -> {target}: {home} imports only the app's face")
+            elif there not in allowed:
+                faults.append(f"{name} -> {target}: {home} may not import {there}")
+    return faults
+
+
+def test_the_layer_checker_finds_an_arrow_up(tmp_path):
+    write_tree(tmp_path, {
+        "trainer/__init__.py": "",
+        "trainer/model.py": "import echo_tui.core.rows\n",
+        "echo_tui/__init__.py": "from .bench import x\n",
+        "echo_tui/core/__init__.py": "",
+        "echo_tui/core/rows.py": "from ..app.widgets import y\nfrom textual import work\n",
+        "echo_tui/app/__init__.py": "from .app import create_app\n",
+        "echo_tui/app/app.py": "def f():\n    from ..serve import command\n",
+        "echo_tui/app/widgets.py": "from ..core import rows\n",
+        "echo_tui/serve/__init__.py": "",
+        "echo_tui/serve/command.py": "from ..app import create_app\nfrom ..app.app import f\n",
+        "echo_tui/bench/__init__.py": "from ..app import app\nfrom ..serve import command\n",
+    })
+    assert layer_faults(tmp_path) == [
+        "echo_tui -> echo_tui.bench: nothing in the product imports bench",
+        "echo_tui.app.app -> echo_tui.serve.command: echo_tui.app may not import echo_tui.serve",
+        "echo_tui.core.rows -> textual: echo_tui.core never imports textual",
+        "echo_tui.core.rows -> textual.work: echo_tui.core never imports textual",
+        "echo_tui.core.rows -> echo_tui.app.widgets: echo_tui.core may not import echo_tui.app",
+        "echo_tui.serve.command -> echo_tui.app.app: echo_tui.serve imports only the app's face",
+        "trainer.model -> echo_tui.core.rows: trainer never imports echo_tui",
+    ]
+
+
+def test_every_import_goes_down_a_layer():
+    faults = layer_faults()
+    assert not faults, "imports against the layers:\n" + "\n".join(faults)
+
+
+def test_each_folder_says_its_rule():
+    """Each folder's `__init__` docstring states what it may import, in a line that starts
+    'Layer:'."""
+    for folder in LAYERS:
+        init = ROOT / folder.replace(".", "/") / "__init__.py"
+        if not init.exists():  # lessons/ comes with its own issue
+            continue
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        assert any(line.startswith("Layer: ") for line in doc.splitlines()), folder
+
+
+def test_one_worker_failure_handler_per_message_pump():
+    """Worker failures go through one handler per screen (EchoScreen.WORKER_FAILED, a table by
+    group) and one for the App: none relies on Textual calling each mixin's in turn."""
+    handlers = {}
     for path in sorted((ROOT / "echo_tui").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            for name in names:
-                if name.startswith("textual.") and any(p.startswith("_")
-                                                       for p in name.split(".")[1:]):
-                    private.setdefault(str(path.relative_to(ROOT)), []).append(name)
-    assert private == {"echo_tui/terminal.py": ["textual._xterm_parser",
-                                                "textual.drivers._byte_stream"]}
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef) and item.name == "on_worker_state_changed":
+                        handlers.setdefault(node.name, []).append(str(path.relative_to(ROOT)))
+    assert handlers == {"EchoScreen": ["echo_tui/app/screens/echo.py"],
+                        "EchoApp": ["echo_tui/app/app.py"]}

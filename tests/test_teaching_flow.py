@@ -17,10 +17,10 @@ from textual.widgets import Input, Select
 from training_runs import ReplayRun, recorded_checkpoints
 
 from echo_tui import create_app
-from echo_tui.describe import JOBS
-from echo_tui.feeding import PASTE_SLICE
-from echo_tui.models import ModelChoice
-from echo_tui.widgets import KeysFooter, PathPrompt, TrainPanel
+from echo_tui.core.describe import JOBS
+from echo_tui.core.feeding import PASTE_SLICE
+from echo_tui.core.models import ModelChoice
+from echo_tui.app.widgets import KeysFooter, PathPrompt, TrainPanel
 from trainer import load_model, shipped_weights
 from trainer.recipes import config
 

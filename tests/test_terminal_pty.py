@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+pytestmark = [pytest.mark.pty,
+              pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")]
 
 # what Textual writes when it gives the terminal back: main screen, cursor shown, mouse off
 RESTORED = [b"\x1b[?1049l", b"\x1b[?25h", b"\x1b[?1000l", b"\x1b[?2004l"]
@@ -140,9 +141,10 @@ def test_a_signal_restores_the_terminal_and_ends_training(app, sig):
     mark = len(tui.output)
     tui.proc.send_signal(sig)
     assert tui.proc.wait(timeout=30) == 128 + sig
-    time.sleep(0.2)  # the reader's last bytes
-    after = bytes(tui.output[mark:])
-    assert all(code in after for code in RESTORED), after[-300:]
+    deadline = time.monotonic() + 5  # the reader's last bytes
+    while not all(code in tui.output[mark:] for code in RESTORED):
+        assert time.monotonic() < deadline, bytes(tui.output[mark:])[-300:]
+        time.sleep(0.02)
     assert b"Traceback" not in tui.output
     deadline = time.monotonic() + 5
     while not all(gone(pid) for pid in trainers):

@@ -6,6 +6,7 @@ and 256 colours as in true colour."""
 from __future__ import annotations
 
 from helpers import keys, ready
+from private import screen_strips
 from rich.color import ColorSystem
 from textual.widgets import Select
 
@@ -114,7 +115,7 @@ def contrast(a, b) -> float:
 def cell_style(app, word: str):
     """The style of the training form's cells that show `word`."""
     panel = app.main.train.region
-    for strip in app.screen._compositor.render_strips()[panel.y:panel.bottom]:
+    for strip in screen_strips(app)[panel.y:panel.bottom]:
         for segment in strip:
             if word in segment.text:
                 return segment.style

@@ -23,14 +23,15 @@ import pytest
 import torch
 from safetensors.torch import save
 
-from echo_tui import frames, training
-from echo_tui.training import STDERR_TAIL, Checked, Checkpoint, Failed, Finished, TrainingRun
+from echo_tui.training import frames, run as training
+from echo_tui.training.checkpoint import Checked, Checkpoint, Failed, Finished
+from echo_tui.training.run import STDERR_TAIL, TrainingRun
 from trainer.recipes import RECIPES
 from trainer.train import TrainConfig, build_model
 
 CFG = TrainConfig(hidden=8, delay=2)  # fixed, letters
 PRELUDE = ("import os, sys, time\n"
-           "from echo_tui.frames import die_with_parent, write_frame\n"
+           "from echo_tui.training.frames import die_with_parent, write_frame\n"
            "die_with_parent()\n"
            "out = sys.stdout.buffer\n")
 FIGURES = {"step": 5, "seconds": 0.5, "samples": 640, "loss": 2.5, "heldout": 0.25,
@@ -301,7 +302,7 @@ def test_a_child_started_off_the_main_thread_outlives_that_thread():
 
 PARENT = """
 import sys, threading, time
-from echo_tui.training import TrainingRun
+from echo_tui.training.run import TrainingRun
 from trainer.train import TrainConfig
 run = TrainingRun(TrainConfig(hidden=8, delay=2), argv=[sys.executable, "-c", sys.argv[1]])
 if sys.argv[2] == "main":

@@ -12,8 +12,8 @@ from textual.widgets import Input, Select
 from training_runs import ReplayRun, endless_run, real_run, recorded_checkpoints
 
 from echo_tui import EchoSession, create_app
-from echo_tui.training import Checked, Finished
-from echo_tui.widgets import PathPrompt, TrainPanel
+from echo_tui.training.checkpoint import Checked, Finished
+from echo_tui.app.widgets import PathPrompt, TrainPanel
 from trainer import load_model, shipped_weights
 from trainer.recipes import config
 

@@ -10,11 +10,11 @@ import numpy as np
 from helpers import keys, ready, settle
 
 from echo_tui import create_app
-from echo_tui.describe import key_name, minutes_or_seconds
-from echo_tui.widgets import MemoryView
-from echo_tui.widgets.status import status_text
-from echo_tui.widgets.plots import accuracy_level, column, loss_level, resample
-from echo_tui.widgets.tapes import count_mark
+from echo_tui.core.describe import key_name, minutes_or_seconds
+from echo_tui.app.widgets import MemoryView
+from echo_tui.app.widgets.status import status_text
+from echo_tui.app.widgets.plots import accuracy_level, column, loss_level, resample
+from echo_tui.app.widgets.tapes import count_mark
 from trainer import shipped_weights
 
 VARIABLE = shipped_weights("variable_delay")

@@ -11,8 +11,8 @@ from textual import events
 from training_runs import ReplayRun, recorded_checkpoints
 
 from echo_tui import create_app
-from echo_tui.screens import echo as echo_screen
-from echo_tui.widgets import HelpScreen, TrainPanel
+from echo_tui.app.screens import echo as echo_screen
+from echo_tui.app.widgets import HelpScreen, TrainPanel
 from trainer import shipped_weights
 from trainer.evaluate import random_text
 from trainer.recipes import config

@@ -12,7 +12,8 @@ from dataclasses import replace
 import torch
 from safetensors.torch import save
 
-from echo_tui.training import Checked, Checkpoint, Finished, TrainingRun
+from echo_tui.training.checkpoint import Checked, Checkpoint, Finished
+from echo_tui.training.run import TrainingRun
 from trainer.train import train
 
 

@@ -222,7 +222,7 @@ def whole(text: str, field: str) -> int:
 ALPHABET_SIZES = {"letters": 26, "alnum": 36, "text": 95}
 CHECK_BATCH = 1024  # strings a held-out check runs at once (trainer.evaluate.seed_counts)
 CHECK_LOGITS = 64 * 1024 * 1024  # bytes of a check's logits at most (the same)
-MEMORY_SLACK = 1.25  # the estimate's margin over what it counts (README: the peaks measured)
+MEMORY_SLACK = 1.25  # the estimate's margin over what it counts (docs/training.md: the peaks measured)
 MEMORY_FLOOR = 64 * 1024 * 1024  # what any run adds besides: the allocator's arenas, the data
 
 

@@ -14,7 +14,7 @@ import struct
 from pathlib import Path
 
 from .config import MAX_HEADER
-from .text import inert
+from .text import clip as clip_text, inert
 
 # MAX_HEADER (trainer.config): the longest JSON header read. An echo-gru header is its metadata
 # and seven tensor entries (1.6 KB in the shipped files). Its largest parts: the alphabet, at
@@ -120,7 +120,7 @@ def parse(path: Path, f) -> tuple[dict, int, int]:
     header = _parse_json(path, raw)
     end = tensor_data_end(path, header)
     if 8 + n + end != size:
-        raise refusal(path, f"is truncated or padded: its tensors need {clip(8 + n + end)} "
+        raise refusal(path, f"is truncated or padded: its tensors need {shown(8 + n + end)} "
                             f"bytes but the file has {size}")
     return header, 8 + n, size
 
@@ -169,13 +169,13 @@ def tensor_data_end(path: Path, header: dict) -> int:
         if F32_BYTES * _count(shape, offsets[1] - offsets[0]) != offsets[1] - offsets[0]:
             raise refusal(path, f"is not a safetensors file (tensor {quoted(name)} has "
                                 f"data_offsets {plain(offsets)}, which do not hold an F32 "
-                                f"tensor of shape {clip(tuple(shape))})")
+                                f"tensor of shape {shown(tuple(shape))})")
         spans.append((offsets[0], offsets[1], name))
     end = 0
     for begin, stop, name in sorted(spans, key=lambda s: s[:2]):
         if begin != end:
             raise refusal(path, f"is not a safetensors file (tensor {quoted(name)} starts at "
-                                f"data byte {clip(begin)}, where the tensors before it end at "
+                                f"data byte {shown(begin)}, where the tensors before it end at "
                                 f"{end}: they overlap or leave a gap)")
         end = stop
     return end
@@ -222,9 +222,7 @@ def refusal(path, fault: str, whole_path: bool = False) -> WeightsError:
     the middle to fit, except in the sentences about the path itself (no such file, cannot be
     read, a directory, not a regular file), which show what was asked for whole.
     """
-    fault = inert(fault)
-    if len(fault) > MAX_MESSAGE // 2 + 90:
-        fault = fault[:MAX_MESSAGE // 2 + 89] + "…"
+    fault = clip_text(inert(fault), MAX_MESSAGE // 2 + 90)
     shown = inert(path)
     room = MAX_MESSAGE - len(": ") - len(fault)
     if not whole_path and len(shown) > room:
@@ -233,10 +231,9 @@ def refusal(path, fault: str, whole_path: bool = False) -> WeightsError:
     return WeightsError(f"{shown}: {fault}")
 
 
-def clip(value) -> str:
-    """str(value), inert, at most _CLIP characters."""
-    text = inert(value)
-    return text if len(text) <= _CLIP else text[:_CLIP - 1] + "…"
+def shown(value) -> str:
+    """A value from the file as a refusal shows it: str(value), inert, at most _CLIP characters."""
+    return clip_text(inert(value), _CLIP)
 
 
 def quoted(text: str) -> str:
@@ -248,12 +245,12 @@ def quoted(text: str) -> str:
 def plain(value) -> str:
     """A value from the header as it would be written in JSON, clipped: null, ["fixed"], 27."""
     if isinstance(value, str):
-        return clip(value)
+        return shown(value)
     try:
-        return clip(json.dumps(value, ensure_ascii=False))
+        return shown(json.dumps(value, ensure_ascii=False))
     except (ValueError, RecursionError):
         return f"a JSON {type(value).__name__}"
 
 
 def os_reason(e: OSError) -> str:
-    return clip(e.strerror or e)
+    return shown(e.strerror or e)

@@ -18,7 +18,7 @@ RECIPES: dict[str, TrainConfig] = {
     "variable": TrainConfig(kind="variable", hidden=128, delay=8, batch=64, chunk=32, lr=2e-3,
                             max_seconds=600.0),
     # printable ASCII, delays 0..8: the quick one for a lesson, 99.9% rather than 99.99%. On
-    # one thread, as the panel trains (README: Training): the heads scored at every other
+    # one thread, as the panel trains (docs/training.md): the heads scored at every other
     # position, the step cut to 0.3x at 99.5% rather than 99.9%, checks every 100 steps: 62 s
     # where the same recipe without them took 137 s (54 s and 135 s in the app's panel)
     "lesson": TrainConfig(kind="variable", hidden=128, delay=8, alphabet="text", batch=64,
@@ -26,7 +26,7 @@ RECIPES: dict[str, TrainConfig] = {
                           lr_drop_at=0.995, eval_every=100, target=0.999, max_seconds=600.0),
     # printable ASCII, delays 0..16: wider, with a delay curriculum. Hidden 192 at lr 4e-3:
     # 4,650 steps (4,700 from seed 1) where 3e-3 took 5,450 (5,750) and 256 at 2e-3 7,500
-    # (2 cores; README: Training)
+    # (2 cores; docs/training.md)
     "text": TrainConfig(kind="variable", hidden=192, delay=16, alphabet="text", batch=64,
                         chunk=32, lr=4e-3, curriculum=4, curriculum_step=2,
                         max_seconds=3 * 3600.0),
@@ -73,7 +73,7 @@ def config(name: str, **overrides) -> TrainConfig:
 
 # Seconds from a run's start to its target, measured on the README's machine (2 CPU cores of an
 # Intel Xeon @ 2.80 GHz, torch 2.13 CPU), and how: the app's panel shows them before a run. From
-# the README's benchmark figures: the app's training (python -m echo_tui.bench, start to
+# the benchmark figures (docs/benchmarks.md): the app's training (python -m echo_tui.bench, start to
 # takeover) where it was measured, else `echo-train` end to end (echo-train bench)
 MEASURED = {
     "fixed": (5.3, "in this app, 2 cores"),

@@ -15,7 +15,7 @@ from safetensors.torch import save
 from .alphabet import EXACT, FOLD, Alphabet, alphabet_problem, default_case
 from .config import (BOUNDS, CELL_GATES, CELLS, CELLS_SAID, MAX_DELAY, MAX_HEADER, MAX_HIDDEN,
                      MAX_SYMBOLS, WHOLE)
-from .header import (F32_BYTES, MAX_BRACKETS, MAX_MESSAGE, WeightsError, changed, clip,
+from .header import (F32_BYTES, MAX_BRACKETS, MAX_MESSAGE, WeightsError, changed, shown,
                      open_file, os_reason, parse, quoted, read_header, refusal, text_metadata,
                      unreadable)
 from .model import build
@@ -178,7 +178,7 @@ def _check_shapes(path: Path, meta: dict, found: dict, expected: dict) -> None:
         raise refusal(path, f"tensor {quoted(extra[0])} is not part of a {meta['kind']} model")
     for name, shape in expected.items():
         if tuple(found[name]["shape"]) != shape:
-            raise refusal(path, f"tensor {name!r} has shape {clip(tuple(found[name]['shape']))}"
+            raise refusal(path, f"tensor {name!r} has shape {shown(tuple(found[name]['shape']))}"
                                 f", expected {shape} for the metadata's sizes")
 
 

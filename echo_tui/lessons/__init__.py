@@ -3,6 +3,8 @@ teacher as a data file (docs/lessons.md): a title, an introduction, and steps, e
 of text and `check:` lines over what the app publishes (`Published`). A lesson never runs code:
 a check is a named fact, an operator and a literal value, so a shared file is safe to open.
 
+Layer: may import trainer's light helpers and core's; never Textual, app, serve or training.
+
 May import: the standard library, `trainer`'s and the app core's light helpers (nothing that
 loads torch: `echo-tui --lesson` checks a file before the first frame). Never Textual, the app,
 the server or the training link: the app builds a `Published` and shows a `LessonRun`; this

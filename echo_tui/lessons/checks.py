@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from trainer.text import inert
+
 from .published import VIEWS, Published
 
 NUMBER, TEXT, CHOICE = "number", "text", "choice"
@@ -134,15 +136,6 @@ _SPLIT = re.compile(r"^(?P<field>.*?)\s*(?P<op>!=|<=|>=|=|<|>|(?<![\w-])contains
                     r"\s*(?P<value>.*)$", re.IGNORECASE)
 _NUMBER = re.compile(r"^-?\d{1,12}(\.\d{1,6})?$")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
-
-
-def inert(text) -> str:
-    """`text` with its control characters written as escapes (a lesson's text never sends an
-    escape sequence to the terminal; the app shows it without markup)."""
-    # TODO(issue 31): use the core's one text module once the restructuring lands; this copy
-    # keeps `echo-tui --lesson` checking a file without importing trainer (and so torch)
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
-                   for ch in str(text))
 
 
 class CheckError(ValueError):

@@ -24,7 +24,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import EXAMPLE, Check, CheckError, inert, parse_check
+from trainer.text import inert
+
+from .checks import EXAMPLE, Check, CheckError, parse_check
 
 MAX_BYTES = 64 * 1024  # a lesson is a few kilobytes: more is a wrong file
 MAX_STEPS = 40

@@ -4,7 +4,7 @@
 
 Each run is the command as a user types it (to a temporary --out), timed from its start to its
 end; the busy runs share the machine with `python -c 'while True: pass'`, started first. The
-target (README: Figures) is busy ≤ 3x quiet. `--spin` adds the same runs with GNU OpenMP's own
+target (docs/experiments.md: Figures) is busy ≤ 3x quiet. `--spin` adds the same runs with GNU OpenMP's own
 way of waiting (its threads spin before they sleep: `GOMP_SPINCOUNT=300000`, what echo-train did
 before trainer.threads), for comparison. The load average before and after is printed: other
 work on the machine makes every figure pessimistic.

@@ -1,7 +1,8 @@
 """`python -m trainer.bench.trial`: one recipe, some settings changed, trained and timed; or
 where a training step's time goes.
 
-The README's tables of what was tried for the lesson and text recipes were made with it:
+The tables of what was tried for the lesson and text recipes (docs/experiments.md) were made
+with it:
 
     python -m trainer.bench.trial lesson head_stride=2 lr_drop_at=0.995 --threads 1
     python -m trainer.bench.trial text --profile 60

@@ -1,6 +1,0 @@
-"""Imported by the sessions' preloaded parent only (multiprocessing's forkserver imports the
-modules it is told to preload; this one's import is the preloading: see serve_child)."""
-
-from .serve_child import preload
-
-preload()
