@@ -171,17 +171,19 @@ def test_threads_follow_the_cores_and_wait_asleep():
         torch.set_num_threads(before)
     said = subprocess.run(
         [sys.executable, "-c", "import os, torch, trainer; "
-         "print(os.environ.get('OMP_WAIT_POLICY'), torch.get_num_threads())"],
+         "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'), "
+         "torch.get_num_threads())"],
         capture_output=True, text=True, check=True,
         env={k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")})
-    assert said.stdout.split()[0] == "PASSIVE"
+    assert said.stdout.split()[:2] == ["PASSIVE", "1000"]
     # the policy is set before torch loads when trainer comes first; a person's own stays
     env = {**os.environ, "OMP_WAIT_POLICY": "ACTIVE"}
     said = subprocess.run([sys.executable, "-c", "import os, trainer; "
                            "print(os.environ['OMP_WAIT_POLICY'])"], env=env,
                           capture_output=True, text=True, check=True)
     assert said.stdout.strip() == "ACTIVE"
-    assert configure_waiting() == (os.environ.get("OMP_WAIT_POLICY") == "PASSIVE")
+    assert configure_waiting() == (os.environ.get("OMP_WAIT_POLICY") == "PASSIVE" and
+                                   os.environ.get("GOMP_SPINCOUNT") == "1000")
 
 
 def test_threads_option_sets_the_training_threads(tmp_path, monkeypatch):

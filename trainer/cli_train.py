@@ -85,8 +85,8 @@ def add_parsers(sub) -> None:
                        help="stop after this many training steps (default: no limit)")
         t.add_argument("--threads", type=int, default=None,
                        help="PyTorch threads to train on (default: one per core this process "
-                            "may run on; waiting threads sleep, so a busy machine slows a run "
-                            "rather than stalling it)")
+                            "may run on; waiting threads spin briefly, then sleep, so a busy "
+                            "machine slows a run rather than stalling it)")
         t.add_argument("--out", type=Path, default=Path(f"{kind}_delay.safetensors"),
                        help="weights file to write; a symbolic link is written through. An "
                             "existing file that is not an echo-gru weights file is refused "

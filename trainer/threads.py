@@ -3,12 +3,16 @@ benchmarks and sweep trials.
 
 - As many threads as the cores this process may run on (`os.sched_getaffinity`: a container's
   or `taskset`'s share, not the machine's count), or as many as asked for (`--threads N`).
-- Threads that wait sleep rather than spin. PyTorch's CPU build runs its threads on GNU
-  OpenMP, whose idle threads spin for a while at every join: when another process keeps a core
-  busy, the spinning threads take turns with it and each step waits on them, so `echo-train
-  fixed` took 16 times as long on a busy machine (103 s against 6.5 s). OpenMP reads its wait
-  policy once, when the library loads with torch, so `configure_waiting` must run before torch
-  is imported: `trainer/__init__.py` calls it first thing.
+- Threads that wait spin only briefly, then sleep. PyTorch's CPU build runs its threads on GNU
+  OpenMP, whose idle threads spin 300,000 times at every join: when another process keeps a
+  core busy, the spinning threads take turns with it and each step waits on them, so `echo-train
+  fixed` took 16 times as long on a busy machine (103 s against 6.5 s). Sleeping at once
+  (`OMP_WAIT_POLICY=PASSIVE` alone) cured that but made a quiet run 40% slower (a thread woken
+  at every join of a small model's many short operations); 1,000 spins keep a quiet run's
+  speed and a busy one within 2x (docs/training.md, Threads). Other OpenMP runtimes (LLVM's,
+  Intel's) read only the wait policy: theirs sleep. OpenMP reads these once, when the library
+  loads with torch, so `configure_waiting` must run before torch is imported:
+  `trainer/__init__.py` calls it first thing.
 
 Nothing here imports torch until `use_threads` is called.
 """
@@ -18,14 +22,16 @@ from __future__ import annotations
 import os
 import sys
 
-# sleep, rather than spin, when a thread waits (GNU OpenMP's default spins 300,000 times first)
-WAITING = {"OMP_WAIT_POLICY": "PASSIVE"}
+# a waiting thread spins 1,000 times, then sleeps (GNU OpenMP's GOMP_SPINCOUNT wins over the
+# wait policy; its default spins 300,000 times); other runtimes sleep at once
+WAITING = {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "1000"}
 # a person's own choice of waiting, left as it is
 WAIT_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
 
 def configure_waiting() -> bool:
-    """Make OpenMP's waiting threads sleep, unless the environment already says how they wait.
+    """Make OpenMP's waiting threads spin briefly, then sleep, unless the environment already
+    says how they wait.
     Takes effect only before torch is first imported; returns whether torch's threads will
     wait as this module says (False: torch was imported first, or the environment decides)."""
     if any(name in os.environ for name in WAIT_SETTINGS):

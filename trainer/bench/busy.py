@@ -4,10 +4,11 @@
 
 Each run is the command as a user types it (to a temporary --out), timed from its start to its
 end; the busy runs share the machine with `python -c 'while True: pass'`, started first. The
-target (docs/experiments.md: Figures) is busy ≤ 3x quiet. `--spin` adds the same runs with GNU OpenMP's own
-way of waiting (its threads spin before they sleep: `GOMP_SPINCOUNT=300000`, what echo-train did
-before trainer.threads), for comparison. The load average before and after is printed: other
-work on the machine makes every figure pessimistic.
+target (docs/experiments.md: Figures) is busy ≤ 3x quiet. `--spin` adds the same runs with GNU
+OpenMP's own way of waiting (its threads spin 300,000 times before they sleep, what echo-train
+did before trainer.threads) and with threads that sleep at once (no spin), for comparison.
+The load average before and after is printed: other work on the machine makes every figure
+pessimistic.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 BUSY = [sys.executable, "-c", "while True: pass"]
 SPIN = {"GOMP_SPINCOUNT": "300000"}  # libgomp's default spin, which trainer.threads replaces
+SLEEP = {"GOMP_SPINCOUNT": "0"}  # no spin at all: robust when busy, slower when quiet
 
 
 def timed_run(out: Path, env: dict[str, str] | None = None) -> float:
@@ -50,13 +52,14 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs of each kind (median shown)")
     parser.add_argument("--spin", action="store_true",
-                        help="also time OpenMP's spinning threads, as before trainer.threads")
+                        help="also time OpenMP's long spin (as before trainer.threads) and "
+                             "threads that sleep at once")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "fixed.safetensors"
-        kinds = [("", None)] + ([("spin ", SPIN)] if args.spin else [])
+        kinds = [("", None)] + ([("spin ", SPIN), ("sleep ", SLEEP)] if args.spin else [])
         for name, env in kinds:
             figures[f"{name}quiet"] = [timed_run(out, env) for _ in range(args.runs)]
             figures[f"{name}busy"] = busy_runs(out, args.runs, env)
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, seconds in figures.items():
         print(f"  {name:10} median {statistics.median(seconds):6.1f} s  (worst "
               f"{max(seconds):.1f} s; {', '.join(f'{s:.1f}' for s in seconds)})")
-    for prefix in ("", "spin ") if args.spin else ("",):
+    for prefix in ("", "spin ", "sleep ") if args.spin else ("",):
         ratio = statistics.median(figures[f"{prefix}busy"]) / statistics.median(
             figures[f"{prefix}quiet"])
         target = " (target ≤ 3x)" if not prefix else ""
