@@ -104,15 +104,20 @@ async def test_every_combination_of_views_fits_at_every_size():
         await keys(pilot, *"thequickbrownfoxjumpsoverthelazydog")
         app.main.say("cannot compare: letters_rnn.safetensors reads a–z, the model in use "
                       "ASCII; the echoes would not line up")
-        for size in [(60, 18), (80, 24), (100, 30)]:
-            await pilot.resize_terminal(*size)
-            for views in COMBINATIONS:
-                await show(pilot, views, compared)
-                lines = await settled_lines(pilot)
-                try:
-                    check(lines, size[0], views)
-                except AssertionError as e:
-                    raise AssertionError(f"{size} {views}: {e}\n" + "\n".join(lines)) from None
+        await walk(pilot, compared, COMBINATIONS, check)
+
+
+async def walk(pilot, compared, combinations, checked) -> None:
+    """Each of `combinations` of views at 60×18, 80×24 and 100×30, the screen `checked`."""
+    for size in [(60, 18), (80, 24), (100, 30)]:
+        await pilot.resize_terminal(*size)
+        for views in combinations:
+            await show(pilot, views, compared)
+            lines = await settled_lines(pilot)
+            try:
+                checked(lines, size[0], views)
+            except AssertionError as e:
+                raise AssertionError(f"{size} {views}: {e}\n" + "\n".join(lines)) from None
 
 
 def test_what_the_user_opened_gets_the_rows_in_order():
@@ -148,22 +153,17 @@ async def test_a_lesson_fits_beside_every_view_at_every_size():
         await settle(pilot)
         compared = app.main.compared
         await keys(pilot, *"thequickbrownfoxjumpsoverthelazydog")
-        for size in [(60, 18), (80, 24), (100, 30)]:
-            await pilot.resize_terminal(*size)
-            for views in LESSON_VIEWS:
-                await show(pilot, views, compared)
-                lines = await settled_lines(pilot)
-                try:
-                    check(lines, size[0], views)
-                    lesson = [(top, bottom) for top, bottom, title in boxes(lines)
-                              if "lesson:" in title]
-                    if not lesson:
-                        assert any("no room:" in line and "lesson" in line for line in lines), \
-                            "the lesson, shown or named as left out"
-                    for top, bottom in lesson:
-                        assert bottom - top >= 3, "its title and a check at least"
-                        for line in lines[top + 1:bottom]:
-                            body = line[1:-1].rstrip()
-                            assert len(body) < size[0] - 3 or body.endswith("…"), line
-                except AssertionError as e:
-                    raise AssertionError(f"{size} {views}: {e}\n" + "\n".join(lines)) from None
+        await walk(pilot, compared, LESSON_VIEWS, check_with_lesson)
+
+
+def check_with_lesson(lines: list[str], width: int, views: tuple[str, ...]) -> None:
+    check(lines, width, views)
+    lesson = [(top, bottom) for top, bottom, title in boxes(lines) if "lesson:" in title]
+    if not lesson:
+        assert any("no room:" in line and "lesson" in line for line in lines), \
+            "the lesson, shown or named as left out"
+    for top, bottom in lesson:
+        assert bottom - top >= 3, "its title and a check at least"
+        for line in lines[top + 1:bottom]:
+            body = line[1:-1].rstrip()
+            assert len(body) < width - 3 or body.endswith("…"), line
