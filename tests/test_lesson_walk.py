@@ -12,9 +12,10 @@ from echo_tui import create_app
 from echo_tui.lessons import find_lesson
 from trainer.recipes import config
 
-RUN = config("variable", hidden=24, delay=4, batch=32, max_steps=240, eval_every=20,
-             heldout_chars=500, confirm_chars=500, heldout_stream_steps=200,
-             curriculum=1, curriculum_step=1, curriculum_at=0.4)  # a delay of 2 at its 7th check
+# the panel's variable text run (the lesson recipe's curriculum: delays 0-4, then 2 more), tiny
+RUN = config("variable", alphabet="text", hidden=64, delay=8, batch=32, max_steps=400, lr=1e-2,
+             eval_every=20, heldout_chars=500, confirm_chars=500, heldout_stream_steps=200,
+             curriculum=4, curriculum_step=2, curriculum_at=0.3)  # delays 0-6 at its 11th check
 
 
 class StepRun(ReplayRun):
@@ -120,7 +121,7 @@ def checkpoints():
 
 async def test_watch_it_learn_walked_to_its_end_through_a_training_run(checkpoints):
     assert len(checkpoints) >= 5
-    curriculum = next(k for k, cp in enumerate(checkpoints) if cp.trained_delay >= 2)
+    curriculum = next(k for k, cp in enumerate(checkpoints) if cp.trained_delay >= 6)
     assert 3 <= curriculum < len(checkpoints) - 1, [cp.trained_delay for cp in checkpoints]
     replay = StepRun(checkpoints, hold=0)
     app = create_app(lesson=find_lesson("watch-it-learn"), start_run=lambda cfg: replay)
