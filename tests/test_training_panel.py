@@ -14,8 +14,9 @@ from training_runs import ReplayRun, endless_run, real_run, recorded_checkpoints
 from echo_tui import EchoSession, create_app
 from echo_tui.training.checkpoint import Checked, Finished
 from echo_tui.app.widgets import PathPrompt, TrainPanel
+from echo_tui.core.describe import minutes_or_seconds
 from trainer import load_model, shipped_weights
-from trainer.recipes import config
+from trainer.recipes import MEASURED, config
 
 VARIABLE = shipped_weights("variable_delay")
 
@@ -203,8 +204,9 @@ async def test_the_form_refuses_what_cannot_be_trained():
         await pilot.pause()  # the lesson recipe's sizes fill the form in: offered first
         assert (panel.query_one("#train-delay", Input).value,
                 panel.query_one("#train-hidden", Input).value) == ("8", "128")
+        seconds, how = MEASURED["lesson"]
         assert str(panel.query_one("#train-progress").render()) == (
-            "Enter starts · about 54 s to 99.9% (measured in this app, 2 cores)")
+            f"Enter starts · about {minutes_or_seconds(seconds)} to 99.9% (measured {how})")
         panel.query_one("#train-delay", Input).value = "16"
         await pilot.pause()  # a longer delay: the text recipe, the command's default
         assert panel.config().target == 0.9999 and panel.config().max_seconds == 3 * 3600.0
@@ -268,9 +270,10 @@ async def test_the_panel_trains_the_cell_chosen_and_the_model_takes_over():
         panel = await open_panel(pilot)
         panel.query_one("#train-cell", Select).value = "lstm"
         await pilot.pause()
+        seconds, how = MEASURED["fixed"]
         assert str(panel.query_one("#train-progress").render()).startswith(
-            "Enter starts · these settings were never timed: the fixed recipe's own took 5 s "
-            "(in this app, 2 cores), a rough guide")
+            "Enter starts · these settings were never timed: the fixed recipe's own took "
+            f"{minutes_or_seconds(seconds)} ({how}), a rough guide")
         panel.start()
         assert str(panel.query_one("#train-progress").render()).startswith(
             "starting: fixed, lstm cell, letters, delay 2, hidden 16")

@@ -71,16 +71,18 @@ def config(name: str, **overrides) -> TrainConfig:
         raise ValueError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")
     return replace(RECIPES[name], **{k: v for k, v in overrides.items() if v is not None})
 
-# Seconds from a run's start to its target, measured on the README's machine (2 CPU cores of an
-# Intel Xeon @ 2.80 GHz, torch 2.13 CPU), and how: the app's panel shows them before a run. From
-# the benchmark figures (docs/benchmarks.md): the app's training (python -m echo_tui.bench, start to
-# takeover) where it was measured, else `echo-train` end to end (echo-train bench)
+# Seconds from a run's start to its target on the README's machine, and how measured: the app's
+# panel shows them before a run. Remeasured 2026-12-08 on its 2 cores, now of an AMD EPYC, where
+# a step costs about twice what it did on the Intel Xeon @ 2.80 GHz of the first figures: the
+# app's training (python -m echo_tui.bench [--lesson], start to takeover) where it was measured,
+# else `echo-train` end to end, the median of seeds 0-4 (docs/training.md). `long` was not
+# remeasured (over an hour on the Xeon), and says so.
 MEASURED = {
-    "fixed": (5.3, "in this app, 2 cores"),
-    "variable": (38.8, "by echo-train, 2 cores"),
-    "lesson": (53.9, "in this app, 2 cores"),
-    "text": (204.1, "by echo-train, 2 cores"),
-    "long": (4132.0, "by echo-train, 2 cores"),
+    "fixed": (8.0, "in this app, 2 cores"),
+    "variable": (69.2, "by echo-train, 2 cores"),
+    "lesson": (78.9, "in this app, 2 cores"),
+    "text": (341.7, "by echo-train, 2 cores"),
+    "long": (4132.0, "by echo-train, on 2 cores of a faster CPU"),
 }
 
 
