@@ -162,3 +162,22 @@ async def test_watch_it_learn_walked_to_its_end_through_a_training_run(checkpoin
         await at(pilot, 7)
         assert app.main.lesson_run.over and app.main.lesson_run.tally() == (6, 0)
         assert app.session.typed == "abacab"  # what was typed survived it all
+
+
+async def test_a_delay_key_that_moves_nothing_is_not_a_delay_change(tmp_path):
+    # at the longest delay → changes nothing: a check on delay changes must wait for a real one
+    path = tmp_path / "edge.md"
+    path.write_text("# The edge\n\nIntro.\n\n## Go to the end\n\nMove right.\n\n"
+                    "check: delay = 16\n\n## Then move\n\nMove.\n\n"
+                    "check: count delay-changes >= 1\n")
+    app = create_app(lesson=find_lesson(str(path)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await keys(pilot, *["right"] * 8)
+        await at(pilot, 2)
+        assert app.main.session.delay == 16
+        await keys(pilot, "right", "right")  # nothing moves: still step 2
+        await at(pilot, 2)
+        assert app.main.session.delay == 16
+        await keys(pilot, "left")
+        await at(pilot, 3)  # the lesson's end: one past its last step

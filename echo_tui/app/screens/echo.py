@@ -346,13 +346,15 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, LessonHo
         """Show the whole stream's echo at `delay` (no re-run: every head was kept)."""
         if self.session is None:
             return
+        before = self.session.delay
         try:
             self.session.delay = delay
         except ValueError as e:
             self.say(str(e))
             return
         self.delay = self.chosen_delay = delay
-        self.lesson_saw("delay_changes")
+        if delay != before:  # → at the longest delay moves nothing: a lesson must not count it
+            self.lesson_saw("delay_changes")
         self.delay_compared(delay)
         self.redraw()
 
