@@ -11,7 +11,7 @@ import pytest
 
 from trainer.cli import main
 from trainer.sweep import ledger, space, tables
-from trainer.sweep.recipes import command_for, summary
+from trainer.sweep.recipes import command_for, cpu_name, summary
 from trainer.sweep.trial import run_spec, trained
 
 
@@ -135,6 +135,15 @@ def test_a_recipe_over_seeds_gives_median_and_worst():
     assert s["steps"] == {"median": 550, "worst": 800}
     assert s["seconds"] == {"median": 5.5, "worst": 7.0}
 
+
+
+def test_a_recipe_row_names_the_cpu_its_seconds_are_of():
+    # the same VM has moved between CPUs whose steps cost twice apart: a row says which
+    info = ("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t:  AMD  EPYC 9B14\n\n"
+            "processor\t: 1\nmodel name\t: AMD EPYC 9B14\n")
+    assert cpu_name(info) == "AMD EPYC 9B14"
+    assert cpu_name("processor\t: 0\nmodel name\t:\n") not in ("", "AMD EPYC 9B14")
+    assert cpu_name() == cpu_name(open("/proc/cpuinfo").read())
 
 def test_without_the_extra_sweep_says_how_to_install_it(monkeypatch, capsys):
     real = importlib.util.find_spec

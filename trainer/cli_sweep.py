@@ -277,7 +277,7 @@ def run_recipes(args) -> int:
     every CPU the local Ray has (--cpus), and its steps and seconds, median and worst."""
     from .recipes import RECIPES
     from .sweep import engine, ledger
-    from .sweep.recipes import said, summary
+    from .sweep.recipes import cpu_name, said, summary
 
     if args.recipe not in RECIPES:
         raise CliError(f"--recipe {args.recipe!r} is not a recipe; use {', '.join(RECIPES)}")
@@ -298,8 +298,9 @@ def run_recipes(args) -> int:
         raise CliError(f"--dir {e}") from None
     plan = ledger.read_plan(folder)
     session = ledger.start_session(folder, command_of(args))
+    where = f"{cpus} CPUs" + (f" ({cpu_name()})" if args.address is None else "")
     print(inert(f"echo-train: recipe {args.recipe}, seeds {args.seeds}, one at a time on "
-                f"{cpus} CPUs, in {folder}"), flush=True)
+                f"{where}, in {folder}"), flush=True)
     progress = engine.Progress(folder, plan, [], session,
                                lambda line: print(inert(line), flush=True))
     progress.line = lambda row: (

@@ -24,6 +24,23 @@ def command_for(name: str, seed: int) -> list[str]:
             "--device", "cpu"]
 
 
+def cpu_name(cpuinfo: str | None = None) -> str:
+    """The CPU's model name ("AMD EPYC"), from /proc/cpuinfo (or the text given), else what
+    `platform` knows: a recipe's seconds are this CPU's, and the same VM has changed CPUs."""
+    import platform
+
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            cpuinfo = ""
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "model name" and value.strip():
+            return " ".join(value.split())
+    return platform.processor() or platform.machine() or "unknown"
+
+
 def run_recipe(spec: dict) -> dict:
     """One seed of a recipe, end to end: its row (steps, seconds, the final figures)."""
     import torch
@@ -38,7 +55,7 @@ def run_recipe(spec: dict) -> dict:
                                *command_for(spec["recipe"], spec["seed"]), "--out", str(out),
                                "--threads", str(threads)], capture_output=True, text=True)
         row["seconds"] = round(time.perf_counter() - start, 2)
-        row.update(threads=threads, load=round(os.getloadavg()[0], 2),
+        row.update(threads=threads, load=round(os.getloadavg()[0], 2), cpu=cpu_name(),
                    reached="echo-train: target reached" in done.stdout, status=done.returncode)
         if done.returncode != 0 or not out.exists():
             lines = [ln for ln in done.stderr.splitlines() if ln.strip()]

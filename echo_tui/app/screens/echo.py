@@ -338,23 +338,21 @@ class EchoScreen(TrainingHost, ComparingHost, LookingHost, FittingHost, LessonHo
         if session.kind == "fixed":
             self.say(f"the fixed-delay model echoes at delay {session.delay} only")
             return
-        delays = session.delays
-        k = delays.index(session.delay) + step
+        delays, k = session.delays, session.delays.index(session.delay) + step
         self.set_delay(delays[max(0, min(len(delays) - 1, k))])
 
     def set_delay(self, delay: int) -> None:
         """Show the whole stream's echo at `delay` (no re-run: every head was kept)."""
         if self.session is None:
             return
-        before = self.session.delay
+        moved = delay != self.session.delay  # → at the longest delay moves nothing: not counted
         try:
             self.session.delay = delay
         except ValueError as e:
             self.say(str(e))
             return
         self.delay = self.chosen_delay = delay
-        if delay != before:  # → at the longest delay moves nothing: a lesson must not count it
-            self.lesson_saw("delay_changes")
+        self.lesson_saw("delay_changes", int(moved))
         self.delay_compared(delay)
         self.redraw()
 
