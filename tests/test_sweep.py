@@ -11,8 +11,9 @@ import pytest
 
 from trainer.cli import main
 from trainer.sweep import ledger, space, tables
-from trainer.sweep.recipes import command_for, cpu_name, summary
+from trainer.sweep.recipes import command_for, summary
 from trainer.sweep.trial import run_spec, trained
+from trainer.threads import cpu_name
 
 
 def test_draws_are_paired_across_cells_and_sizes_and_stay_in_their_ranges():
@@ -136,7 +137,6 @@ def test_a_recipe_over_seeds_gives_median_and_worst():
     assert s["seconds"] == {"median": 5.5, "worst": 7.0}
 
 
-
 def test_a_recipe_row_names_the_cpu_its_seconds_are_of():
     # the same VM has moved between CPUs whose steps cost twice apart: a row says which
     info = ("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t:  AMD  EPYC 9B14\n\n"
@@ -144,6 +144,7 @@ def test_a_recipe_row_names_the_cpu_its_seconds_are_of():
     assert cpu_name(info) == "AMD EPYC 9B14"
     assert cpu_name("processor\t: 0\nmodel name\t:\n") not in ("", "AMD EPYC 9B14")
     assert cpu_name() == cpu_name(open("/proc/cpuinfo").read())
+
 
 def test_without_the_extra_sweep_says_how_to_install_it(monkeypatch, capsys):
     real = importlib.util.find_spec

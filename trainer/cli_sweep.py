@@ -277,7 +277,8 @@ def run_recipes(args) -> int:
     every CPU the local Ray has (--cpus), and its steps and seconds, median and worst."""
     from .recipes import RECIPES
     from .sweep import engine, ledger
-    from .sweep.recipes import cpu_name, said, summary
+    from .sweep.recipes import said, summary
+    from .threads import cpu_name
 
     if args.recipe not in RECIPES:
         raise CliError(f"--recipe {args.recipe!r} is not a recipe; use {', '.join(RECIPES)}")

@@ -48,6 +48,24 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def cpu_name(cpuinfo: str | None = None) -> str:
+    """The CPU's model name ("AMD EPYC"), from /proc/cpuinfo (or the text given), else what
+    `platform` knows: a figure's seconds are this CPU's, and the same VM has changed CPUs."""
+    import platform
+
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", errors="replace") as f:
+                cpuinfo = f.read()
+        except OSError:
+            cpuinfo = ""
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "model name" and value.strip():
+            return " ".join(value.split())
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
 def use_threads(threads: int | None = None) -> int:
     """Train on `threads` PyTorch threads (None: one per core this process may run on), their
     waiting configured as above; returns the number set. Call it before training, in any

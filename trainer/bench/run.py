@@ -23,6 +23,7 @@ from .. import recipes
 from ..evaluate import FINAL_TEST_SEED, stream_accuracies
 from ..outpath import OutputError, output_target, write_output
 from ..report import console, pct
+from ..threads import cpu_name
 from ..train import HELDOUT_SEED_OFFSET, TrainConfig, confirm_size, train
 from . import baselines
 from .report import machine_line, print_tables
@@ -276,13 +277,3 @@ def machine(device: str) -> dict:
         "device_name": torch.cuda.get_device_name() if device == "cuda" else cpu_name(),
         "train_threads": torch.get_num_threads(),
     }
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"

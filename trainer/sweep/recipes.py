@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..threads import cpu_name
+
 
 def command_for(name: str, seed: int) -> list[str]:
     """The `echo-train` arguments that train recipe `name` from `seed` (to its own target)."""
@@ -22,23 +24,6 @@ def command_for(name: str, seed: int) -> list[str]:
     r = RECIPES[name]
     return [r.kind, "--recipe", name, "--target", f"{r.target:g}", "--seed", str(seed),
             "--device", "cpu"]
-
-
-def cpu_name(cpuinfo: str | None = None) -> str:
-    """The CPU's model name ("AMD EPYC"), from /proc/cpuinfo (or the text given), else what
-    `platform` knows: a recipe's seconds are this CPU's, and the same VM has changed CPUs."""
-    import platform
-
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
-        except OSError:
-            cpuinfo = ""
-    for line in cpuinfo.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() == "model name" and value.strip():
-            return " ".join(value.split())
-    return platform.processor() or platform.machine() or "unknown"
 
 
 def run_recipe(spec: dict) -> dict:
