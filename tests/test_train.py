@@ -133,3 +133,72 @@ def test_the_weighed_loss_is_each_heads_mean_loss_weighed():
                                                               targets[:, :, h].reshape(-1))
                             for h in range(4)])
     assert torch.allclose(train_module.head_loss(logits, targets, w), (per_head * w).mean())
+
+
+def test_checks_that_stop_once_decided_leave_the_run_as_whole_checks_would(monkeypatch):
+    # a check stops as soon as its answers (widen the curriculum? cut the step? met the
+    # target?) are all no; the run must go on exactly as after whole checks, only cheaper
+    import torch
+
+    from trainer import evaluate
+
+    cfg = replace(RECIPES["variable"], hidden=24, delay=4, batch=16, chunk=8, lr=1e-2,
+                  curriculum=1, curriculum_step=1, max_steps=240, eval_every=20,
+                  heldout_chars=40_000, seed=2)  # 3 passes of 1,024 strings a check
+    counted = []
+    whole_counts = evaluate.seed_counts
+
+    def counting(model, n_chars=100_000, *args, **kw):
+        out = whole_counts(model, n_chars, *args, **kw)
+        counted.append(sum(t for _, t in out.values()))
+        return out
+
+    monkeypatch.setattr(evaluate, "seed_counts", counting)
+    monkeypatch.setattr(train_module, "seed_counts", counting)
+    model, p = train_module.train(cfg)
+    cheap, cheap_counted = [t.clone() for t in model.parameters()], counted[:]
+    counted.clear()
+    monkeypatch.setattr(train_module, "_questions", lambda *a: [])
+    whole_model, whole = train_module.train(cfg)
+    assert (p.step, p.trained_delay) == (whole.step, whole.trained_delay)
+    assert p.trained_delay > cfg.curriculum  # the curriculum widened: checks said yes too
+    assert all(torch.equal(a, b) for a, b in zip(cheap, whole_model.parameters()))
+    assert sum(cheap_counted) < 0.8 * sum(counted)  # and most checks stopped early
+
+
+@pytest.mark.parametrize("trained", [True, False])
+def test_a_check_whose_answer_is_just_yes_is_counted_whole(trained, variable_model):
+    # each delay's errors are bounded against its own most characters: a worst delay right at
+    # a threshold is a yes, and its count must not be cut as a no
+    from trainer.evaluate import seed_accuracies, seed_counts
+    from trainer.train import build_model
+
+    model = variable_model if trained else build_model(
+        replace(RECIPES["variable"], hidden=8)).eval()
+    full = seed_counts(model, 50_000, seed=5)
+    acc = seed_accuracies(model, 50_000, seed=5)
+    for n in (1, 4, 9):
+        just = min(acc[d] for d in range(n))
+        assert seed_counts(model, 50_000, seed=5, decides=[(just, n), (1.0, 9)]) == full
+        if trained:
+            continue
+        # an eighth of the errors allowed is a no that the first of 5 passes shows: cut there
+        above = 1 - (1 - just) / 8
+        cut = seed_counts(model, 50_000, seed=5, decides=[(above, n)])
+        assert 5 * sum(t for _, t in cut.values()) == sum(t for _, t in full.values())
+        assert min(c / t for c, t in list(cut.values())[:n]) < above
+
+
+def test_a_check_asks_what_the_run_decides_by_it():
+    import time
+
+    cfg = replace(RECIPES["text"], max_steps=1_000)
+    now = time.perf_counter()
+    p = train_module.Progress(step=10, trained_delay=4)
+    # in the curriculum: widen (the trained heads at 99%)? cut the step (every head at 99.9%)?
+    assert train_module._questions(cfg, p, 17, False, now) == [(0.99, 5), (0.999, 17)]
+    assert train_module._questions(cfg, p, 17, True, now) == [(0.99, 5)]
+    p.trained_delay = 16  # the curriculum done: the target, over every head
+    assert train_module._questions(cfg, p, 17, True, now) == [(0.9999, 17)]
+    p.step = 1_000  # the last check decides nothing: it is counted whole, for the record
+    assert train_module._questions(cfg, p, 17, False, now) == []

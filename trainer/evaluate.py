@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import string
 import time
+from collections.abc import Sequence
 
 import torch
 
@@ -107,26 +108,35 @@ def seed_batches(model, seed: int = FINAL_TEST_SEED, batch: int = 4096):
 
 
 def seed_accuracies(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED,
-                    batch: int = 1024, deadline: float | None = None) -> dict[int, float]:
+                    batch: int = 1024, deadline: float | None = None,
+                    decides: Sequence[tuple[float, int]] = ()) -> dict[int, float]:
     """The seed metric for every delay the model has, batched: {delay: accuracy}.
 
     Equal to looping `test_run` over the same strings (the GRU is causal, so the columns past a
     string's end never touch its score), only far faster; at least `n_chars` per delay, or
-    fewer when `deadline` (a time.perf_counter() value) comes first.
+    fewer when `deadline` (a time.perf_counter() value) comes first, or once every question in
+    `decides` is answered (see `seed_counts`).
     """
-    counts = seed_counts(model, n_chars, seed, batch, deadline)
+    counts = seed_counts(model, n_chars, seed, batch, deadline, decides=decides)
     return {d: c / t if t else 0.0 for d, (c, t) in counts.items()}
 
 
 @torch.no_grad()
 def seed_counts(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED, batch: int = 1024,
                 deadline: float | None = None,
-                must_clear: float | None = None) -> dict[int, tuple[int, int]]:
+                must_clear: float | None = None,
+                decides: Sequence[tuple[float, int]] = ()) -> dict[int, tuple[int, int]]:
     """{delay: (correct, compared)} of the seed metric: see `seed_accuracies`.
 
     With `must_clear`, the count stops as soon as some delay has more errors than can let its
     95% lower bound (lower_bound) clear `must_clear` at the count's end: the counts so far
     then say so too, and the cost of a check that cannot pass is saved.
+
+    `decides` is what a training check asks of the count: (threshold, n) pairs, each asking
+    whether the worst accuracy among the first n delays reaches threshold. The count stops once
+    every answer is sure to be no: for each pair, some delay among its n already has more
+    errors than it can have and still reach the threshold when the count ends. The accuracies
+    so far then give the whole count's answers, on fewer characters.
     """
     dev = model.embed.weight.device
     correct = torch.zeros(len(model.head_delays), dtype=torch.long, device=dev)
@@ -154,11 +164,21 @@ def seed_counts(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED, batc
                                            and time.perf_counter() >= deadline):
             break
         # the bound at `most` with these errors: more compared characters only raise it
+        errors = (total - correct).tolist()
         if must_clear is not None and any(
-                lower_bound(n - e, n) < must_clear
-                for n, e in zip(most, (total - correct).tolist())):
+                lower_bound(n - e, n) < must_clear for n, e in zip(most, errors)):
+            break
+        if decides and all(any(_misses(e, n, threshold) for e, n in zip(errors[:first], most))
+                           for threshold, first in decides):
             break
     return {d: (c, t) for d, c, t in zip(model.head_delays, correct.tolist(), total.tolist())}
+
+
+def _misses(errors: int, most: int, threshold: float) -> bool:
+    """Whether a count with `errors` so far, of `most` characters at the end at most, ends with
+    an accuracy below `threshold` for certain (a hair of margin for the float division that
+    the accuracy is)."""
+    return errors > (1 - threshold) * most * (1 + 1e-9) + 1e-9
 
 
 def lower_bound(correct: int, total: int, z: float = 1.645) -> float:

@@ -159,7 +159,7 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None, control=None):
                     raise TrainingDiverged(
                         f"training diverged at step {p.step}: the loss is {p.loss:.4g}, far "
                         f"worse than guessing (try a smaller --lr than {cfg.lr:g})")
-                if _check(model, cfg, p, start, on_progress, on_check):
+                if _check(model, cfg, p, start, on_progress, on_check, dropped):
                     break
                 if not dropped and p.heldout >= cfg.lr_drop_at:
                     dropped = True
@@ -198,22 +198,36 @@ def scored_positions(step: int, stride: int) -> slice:
     return slice(step % stride, None, stride)
 
 
+def _questions(cfg, p, n_heads: int, dropped: bool, start) -> list[tuple[float, int]]:
+    """What a check's accuracies decide, as (threshold, first n delays) for
+    trainer.evaluate.seed_counts: whether the curriculum widens (or the target is met), and
+    whether the step is cut. A check stops once all are answered no, which most checks are
+    early on: the run goes on exactly as after a whole check. The last check (out of budget)
+    decides nothing and is counted whole, for the run's record."""
+    if _out_of_budget(cfg, p, start):
+        return []
+    trained = min(n_heads, p.trained_delay + 1)  # a variable model's head d is delay d's
+    ask = [(cfg.target, n_heads) if trained == n_heads else (cfg.curriculum_at, trained)]
+    return ask if dropped else ask + [(cfg.lr_drop_at, n_heads)]
+
+
 def _out_of_budget(cfg, p, start) -> bool:
     return (time.perf_counter() - start >= cfg.max_seconds
             or (cfg.max_steps is not None and p.step >= cfg.max_steps))
 
 
-def _check(model, cfg, p, start, on_progress, on_check) -> bool:
+def _check(model, cfg, p, start, on_progress, on_check, dropped: bool = False) -> bool:
     """Held-out check; True when training should stop. Cut short at --max-seconds."""
     t0 = time.perf_counter()
     deadline = start + cfg.max_seconds
     model.eval()
     seed = cfg.seed + HELDOUT_SEED_OFFSET
-    acc = seed_accuracies(model, cfg.heldout_chars, seed=seed, deadline=deadline)
+    max_delay = max(model.head_delays)
+    acc = seed_accuracies(model, cfg.heldout_chars, seed=seed, deadline=deadline,
+                          decides=_questions(cfg, p, len(model.head_delays), dropped, start))
     p.heldout = min(acc.values())
     p.by_delay = [acc[d] for d in model.head_delays]
     confident = False
-    max_delay = max(model.head_delays)
     if p.trained_delay < max_delay:
         if min(acc[d] for d in range(p.trained_delay + 1)) >= cfg.curriculum_at:
             p.trained_delay = min(max_delay, p.trained_delay + cfg.curriculum_step)
