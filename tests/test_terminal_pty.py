@@ -25,6 +25,13 @@ pytestmark = [pytest.mark.pty,
 RESTORED = [b"\x1b[?1049l", b"\x1b[?25h", b"\x1b[?1000l", b"\x1b[?2004l"]
 
 
+def as_a_terminal_starts_it() -> None:
+    """In the child: SIGHUP as a terminal's shell leaves it. A suite run under `nohup` ignores
+    SIGHUP, and the app rightly keeps an ignored SIGHUP ignored, so the hangup tests would
+    test nohup instead of the app."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 class PtyApp:
     """`python -m echo_tui` on a 80x24 pseudo-terminal, its output collected (while
     `reading`)."""
@@ -40,7 +47,8 @@ class PtyApp:
 
     def _spawn(self, args, slave, env):
         return subprocess.Popen([sys.executable, "-m", "echo_tui", *args], stdin=slave,
-                                stdout=slave, stderr=slave, env=env, start_new_session=True)
+                                stdout=slave, stderr=slave, env=env, start_new_session=True,
+                                preexec_fn=as_a_terminal_starts_it)
 
     def _read(self) -> None:
         while True:
@@ -161,6 +169,7 @@ class ControllingPtyApp(PtyApp):
         def controlling_terminal():
             os.setsid()
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            as_a_terminal_starts_it()
 
         return subprocess.Popen([sys.executable, "-m", "echo_tui", *args], stdin=slave,
                                 stdout=slave, stderr=slave, env=env,
