@@ -154,7 +154,7 @@ def seed_counts(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED, batc
     most = [passes * batch * (longest - d) for d in model.head_delays]
     for ids, lengths in seed_batches(model, seed, batch):  # ends: each pass adds >= `fewest`
         t = torch.arange(ids.shape[1], device=dev)
-        pred = model.all_heads(model.memory(ids)[0]).argmax(-1)  # (B, T, heads)
+        pred = model.all_heads(_memory(model, ids)[0]).argmax(-1)  # (B, T, heads)
         src = t[:, None] - delays  # (T, heads): the step each output echoes
         mask = (src >= 0) & (t[:, None] < lengths[:, :, None])  # (B, T, heads) compared
         back = ids[:, src.clamp(min=0)]  # (B, T, heads)
@@ -172,6 +172,12 @@ def seed_counts(model, n_chars: int = 100_000, seed: int = FINAL_TEST_SEED, batc
                            for threshold, first in decides):
             break
     return {d: (c, t) for d, c, t in zip(model.head_delays, correct.tolist(), total.tolist())}
+
+
+def _memory(model, ids, h=None):
+    """`model.memory(ids, h)`, by the fused pass where the model has one (echo-gru's own models:
+    trainer.gru_cpu); the benchmarks' baselines have only `memory`."""
+    return getattr(model, "fast_memory", model.memory)(ids, h)
 
 
 def _misses(errors: int, most: int, threshold: float) -> bool:
@@ -220,7 +226,7 @@ def stream_counts(model, n_steps: int = 10_000, n_streams: int = 8,
     h, done = None, 0
     chunk = max(1, min(chunk, int(PASS_FLOPS // (n_streams * step_flops(model)))))
     for start in range(0, n_steps, chunk):
-        out, h = model.memory(ids[:, start:start + chunk], h)
+        out, h = _memory(model, ids[:, start:start + chunk], h)
         pred = model.all_heads(out).argmax(-1)  # (B, T, heads)
         t = torch.arange(start, start + pred.shape[1], device=dev)
         src = t[:, None] - delays  # (T, heads)

@@ -25,7 +25,7 @@ RECIPES: dict[str, TrainConfig] = {
                           chunk=32, lr=3e-3, curriculum=4, curriculum_step=2, head_stride=2,
                           lr_drop_at=0.995, eval_every=100, target=0.999, max_seconds=600.0),
     # printable ASCII, delays 0..16: wider, with a delay curriculum. Hidden 192 at lr 5e-3:
-    # 4,550 steps over seeds 0-4 (median; 4,750 worst) where 4e-3 took 4,800 (5,150), 3e-3
+    # 4,550 steps over seeds 0-4 (median; 4,850 worst) where 4e-3 took 4,800 (5,150), 3e-3
     # 5,450 from seed 0 and hidden 256 at 2e-3 7,500 (2 cores; docs/experiments.md)
     "text": TrainConfig(kind="variable", hidden=192, delay=16, alphabet="text", batch=64,
                         chunk=32, lr=5e-3, curriculum=4, curriculum_step=2,
@@ -72,16 +72,16 @@ def config(name: str, **overrides) -> TrainConfig:
     return replace(RECIPES[name], **{k: v for k, v in overrides.items() if v is not None})
 
 # Seconds from a run's start to its target on the README's machine, and how measured: the app's
-# panel shows them before a run. Remeasured 2026-12-08 on its 2 cores, now of an AMD EPYC, where
-# a step costs about twice what it did on the Intel Xeon @ 2.80 GHz of the first figures: the
-# app's training (python -m echo_tui.bench [--lesson], start to takeover) where it was measured,
-# else `echo-train` end to end, the median of seeds 0-4 (`echo-train sweep --recipe NAME`;
-# docs/training.md). `long` was not remeasured (over an hour on the Xeon), and says so.
+# panel shows them before a run. Remeasured 2026-12-08 on its 2 cores (an AMD EPYC) with the
+# fused GRU pass (trainer.gru_cpu): the app's training (python -m echo_tui.bench [--lesson],
+# start to takeover) where it was measured, else `echo-train` end to end, the median of seeds
+# 0-4 (`echo-train sweep --recipe NAME`; docs/training.md). `long` was not remeasured (over an
+# hour through torch.nn.GRU, on the faster Intel Xeon of the first figures), and says so.
 MEASURED = {
-    "fixed": (7.7, "in this app, 2 cores"),
-    "variable": (68.4, "by echo-train, 2 cores"),
-    "lesson": (80.9, "in this app, 2 cores"),
-    "text": (309.1, "by echo-train, 2 cores"),
+    "fixed": (5.2, "in this app, 2 cores"),
+    "variable": (34.9, "by echo-train, 2 cores"),
+    "lesson": (54.8, "in this app, 2 cores"),
+    "text": (204.4, "by echo-train, 2 cores"),
     "long": (4132.0, "by echo-train, on 2 cores of a faster CPU"),
 }
 

@@ -135,7 +135,7 @@ def train(cfg: TrainConfig, on_progress=None, on_check=None, control=None):
             if control is not None and control.stop.is_set():
                 break  # its supervisor has taken the model as it is (trainer.supervise)
             h = model.reset_rows(h, reset)
-            out, h = model.memory(x, h)
+            out, h = model.fast_memory(x, h)
             n = p.trained_delay + 1 if model.kind == "variable" else 1
             at = scored_positions(p.step, cfg.head_stride)
             out, targets = out[:, at], targets[:, at]

@@ -7,54 +7,16 @@ floats), an LSTM's is h then c (2H), so the heads, which read h, read the state'
 For one stream, a step of a small GRU is a few hundred thousand multiply-adds: PyTorch or numpy
 spend more time dispatching their operators than computing them. Each loop here is one call.
 
-Reassociating sums lets the compiler vectorise the dot products (the order of a float sum
-changes in the last bits, as it does between PyTorch's own kernels); no assumption about NaN or
-infinity is made. Compiled code is cached beside the module, so only the first run compiles.
+The float32 maths and the compiler's settings are trainer.fastmath's (shared with the trainer's
+fused GRU). Compiled code is cached beside the module, so only the first run compiles.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic
 
-_FAST = {"reassoc", "contract"}
-# numpy's rules for x / 0 (inf, no exception): numba's default checks every division for
-# zero, and that branch alone keeps the gate loops from vectorising (none divides by zero:
-# 1 + e^x >= 1)
-_JIT = dict(cache=True, fastmath=_FAST, error_model="numpy", nogil=True)
-
-F = np.float32  # every constant float32: a float64 one would widen the whole expression
-ONE, TWO = F(1.0), F(2.0)
-
-
-@intrinsic
-def _float_from_bits(typingctx, bits):
-    """The float32 whose bits are the int32 `bits` (a bit cast, no conversion)."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
-    return types.float32(types.int32), codegen
-
-
-# Cephes' expf: e^x = 2^n e^r with |r| <= ln2 / 2, e^r from a degree-6 polynomial
-_EXP_HI, _EXP_LO = F(88.3762626647949), F(-87.3365447504019)
-_LOG2E, _LN2_HI, _LN2_LO = F(1.44269504088896341), F(0.693359375), F(-2.12194440e-4)
-_P0, _P1, _P2 = F(1.9875691500e-4), F(1.3981999507e-3), F(8.3334519073e-3)
-_P3, _P4, _P5 = F(4.1665795894e-2), F(1.6666665459e-1), F(5.0000001201e-1)
-
-
-@numba.njit(inline="always", fastmath=_FAST, error_model="numpy")
-def fexp(x):
-    """e^x in float32, within 1e-7 relative of the exact value (as libm's expf). Without a
-    vector maths library numba calls libm once per element; written out as arithmetic, the
-    loops that use it vectorise, five times faster."""
-    x = min(max(x, _EXP_LO), _EXP_HI)
-    n = np.floor(x * _LOG2E + F(0.5))
-    r = x - n * _LN2_HI - n * _LN2_LO
-    p = (((((_P0 * r + _P1) * r + _P2) * r + _P3) * r + _P4) * r + _P5) * (r * r) + r + ONE
-    return p * _float_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
+from trainer.fastmath import FAST, JIT as _JIT, F, fexp, sigmoid, tanh
 
 
 @numba.njit(**_JIT)
@@ -85,10 +47,9 @@ def _gru(table, whh, bhh, i, h, h_out):
     gh = np.empty(3 * n_h, dtype=np.float32)
     matvec(whh, h, bhh, gh)
     for j in range(n_h):
-        r = ONE / (ONE + fexp(-(table[i, j] + gh[j])))
-        z = ONE / (ONE + fexp(-(table[i, n_h + j] + gh[n_h + j])))
-        # tanh(x) = 2 sigmoid(2x) - 1: one exp, within float32 rounding of libm's tanh
-        n = TWO / (ONE + fexp(-TWO * (table[i, 2 * n_h + j] + r * gh[2 * n_h + j]))) - ONE
+        r = sigmoid(table[i, j] + gh[j])
+        z = sigmoid(table[i, n_h + j] + gh[n_h + j])
+        n = tanh(table[i, 2 * n_h + j] + r * gh[2 * n_h + j])
         h_out[j] = n + z * (h[j] - n)
 
 
@@ -100,13 +61,13 @@ def _lstm(table, whh, bhh, i, s, s_out):
     gh = np.empty(4 * n_h, dtype=np.float32)
     matvec(whh, s, bhh, gh)  # reads the first H of s: h
     for j in range(n_h):
-        ig = ONE / (ONE + fexp(-(table[i, j] + gh[j])))
-        fg = ONE / (ONE + fexp(-(table[i, n_h + j] + gh[n_h + j])))
-        g = TWO / (ONE + fexp(-TWO * (table[i, 2 * n_h + j] + gh[2 * n_h + j]))) - ONE
-        og = ONE / (ONE + fexp(-(table[i, 3 * n_h + j] + gh[3 * n_h + j])))
+        ig = sigmoid(table[i, j] + gh[j])
+        fg = sigmoid(table[i, n_h + j] + gh[n_h + j])
+        g = tanh(table[i, 2 * n_h + j] + gh[2 * n_h + j])
+        og = sigmoid(table[i, 3 * n_h + j] + gh[3 * n_h + j])
         c = fg * s[n_h + j] + ig * g
         s_out[n_h + j] = c
-        s_out[j] = og * (TWO / (ONE + fexp(-TWO * c)) - ONE)
+        s_out[j] = og * tanh(c)
 
 
 @numba.njit(**_JIT)
@@ -116,7 +77,7 @@ def _rnn(table, whh, bhh, i, h, h_out):
     gh = np.empty(n_h, dtype=np.float32)
     matvec(whh, h, bhh, gh)
     for j in range(n_h):
-        h_out[j] = TWO / (ONE + fexp(-TWO * (table[i, j] + gh[j]))) - ONE
+        h_out[j] = tanh(table[i, j] + gh[j])
 
 
 GRU, LSTM, RNN = 0, 1, 2  # the cell numbers `step` and `recur` take
@@ -136,7 +97,7 @@ def _cell(cell, table, whh, bhh, i, s, s_out):
 LANES = 16  # float32s in a 512-bit vector
 
 
-@numba.njit(inline="always", fastmath=_FAST, error_model="numpy")
+@numba.njit(inline="always", fastmath=FAST, error_model="numpy")
 def _answer(logits, pred, conf):
     """For each head (a row of `logits`): its answer, the first of its largest logits, and the
     softmax probability of that answer as a byte. The largest is found as LANES running maxima,
