@@ -65,7 +65,8 @@ def add_parser(sub) -> None:
     s.add_argument("--seeds", default="0-4", help="with --recipe: seeds, as 0-4 or 0,3,7")
     s.add_argument("--bench", action="store_true",
                    help="instead: Ray's own costs (start, memory, per trial) and the speed of "
-                        "8 trials on 2 workers against one after another in one process")
+                        "8 trials on 2 workers against one after another in one process "
+                        "(--steps: each trial's, default 3000)")
     s.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
     s.add_argument("--plot", type=Path, default=None,
                    help="also draw trainability (heat maps) and capacity as a PNG (needs "
@@ -262,11 +263,11 @@ def _png(args, plan: dict, rows: list[dict]) -> bytes | None:
 
 def run_bench(args) -> int:
     """--bench: trainer.sweep.bench's figures, printed (and --json)."""
-    from .sweep.bench import bench, said
+    from .sweep.bench import STEPS, bench, said
 
     check_outputs(args)
     require_ray()
-    r = bench(args.steps or 600)
+    r = bench(args.steps or STEPS)
     for line in said(r):
         print(line, flush=True)
     return write_outputs(args, r, None)
