@@ -1,7 +1,8 @@
 """`echo-tui serve` in a real browser: headless Chromium loads the served page, types into its
 xterm.js terminal with real key events, and the app's echo comes back; closing the tab ends its
 app process. The keys a served session offers reach it (f8 trains; ctrl+t, which Chromium keeps
-for a new tab, is not offered), and a session's end is said on the page.
+for a new tab, is not offered; f9 and f7 move through a lesson), and a session's end is said on
+the page.
 
 xterm.js draws on a canvas, so the page's DOM has no text to read. Instead a script injected
 before the page loads records what its WebSocket receives (the app's terminal output) and the
@@ -235,3 +236,23 @@ async def test_in_chromium_f8_trains_ctrl_t_is_not_offered_and_f10_ends_with_a_s
         while sessions_of(serving.pid) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         assert not sessions_of(serving.pid)
+
+
+async def test_in_chromium_f9_skips_a_lessons_step_and_f7_goes_back():
+    """The lesson keys, chosen because a browser gives them to the page, do reach it."""
+    chromium = chromium_or_skip()
+    with server("--max-sessions", "1", "--lesson", "memory-and-delay") as (serving, port):
+        async with Browser(chromium) as browser:
+            term = await open_page(browser, port)
+
+            def showing(title):
+                return lambda t: any(title in line for line in t.lines())
+
+            await term.wait_for("the lesson's first step", showing("Type a sentence"))
+            assert "f7 back · f9 skip" in term.text(), term.text()
+            await press(browser, "F9", "F9", 120)
+            await term.wait_for("the second step", showing("The blank"))
+            assert not showing("Type a sentence")(term), term.text()
+            await press(browser, "F7", "F7", 118)
+            await term.wait_for("the first step again", showing("Type a sentence"))
+            assert not showing("The blank")(term), term.text()
