@@ -79,11 +79,9 @@ class _FusedGRU(torch.autograd.Function):
         w_t = w_hh.t()
         table_, ids_, hs_, gh_ = table.detach().numpy(), ids_t.numpy(), hs.numpy(), gh.numpy()
         r_, z_, n_, ghn_ = r.numpy(), z.numpy(), n.numpy(), ghn.numpy()
-        with torch.no_grad():
-            for t in range(steps):
-                torch.addmm(b_hh, hs[t], w_t, out=gh)
-                _forward_step(table_, ids_[t], gh_, hs_[t], r_[t], z_[t], n_[t], ghn_[t],
-                              hs_[t + 1])
+        for t in range(steps):  # autograd records nothing inside a Function's forward
+            torch.addmm(b_hh, hs[t], w_t, out=gh)
+            _forward_step(table_, ids_[t], gh_, hs_[t], r_[t], z_[t], n_[t], ghn_[t], hs_[t + 1])
         ctx.save_for_backward(ids_t, hs, r, z, n, ghn, w_hh)
         ctx.table_shape = table.shape
         return hs[1:].transpose(0, 1).contiguous(), hs[steps].clone()
